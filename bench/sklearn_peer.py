@@ -1,0 +1,343 @@
+#!/usr/bin/env python3
+"""scikit-learn peer for riskscore's scoring benchmark.
+
+What it measures
+----------------
+How fast scikit-learn itself scores a batch of rows, single-threaded, with the
+very same models that riskscore is benchmarked on:
+
+* LogisticRegression on 32 features            -> predict_proba
+* RandomForestClassifier(100 trees, depth 12)   -> predict_proba
+* IsolationForest(100 trees, max_samples=256)   -> score_samples
+
+Each timing is the best of --repeat runs, each run scoring the whole batch of
+--rows rows in one call (sklearn's fastest, fully vectorised path; its input
+validation and float64 -> float32 cast for the trees are included, as they are
+part of every real predict call). All thread pools are pinned to one thread
+(OMP/OpenBLAS/MKL environment variables before numpy is imported, plus
+threadpoolctl when available, plus n_jobs=1), so the numbers compare with one
+riskscore core.
+
+Why
+---
+This is the peer that riskscore's throughput is compared against in
+BENCHMARKS.md. To make the comparison about the same work, the script also
+exports the trained models as riskscore artifacts and writes the scoring rows
+and sklearn's expected scores, so the Rust benchmark scores identical models on
+identical rows and can check that it got the same answers.
+
+Outputs (in --out DIR)
+----------------------
+bench_lr.json, bench_rf.json, bench_if.json   riskscore artifacts (unsigned)
+bench_rows.csv                                scoring rows, header f0..f31
+expected_lr.txt, expected_rf.txt, expected_if.txt
+                                              one sklearn score per row (repr floats):
+                                              predict_proba[:,1], predict_proba[:,1],
+                                              -score_samples
+sklearn_peer.json                             versions, timings, model sizes
+
+Data: seed 7; 50,000 training rows; every feature value is float32-exact
+(multiples of 1/1024 within +-64, or small integers), so sklearn's float32 cast
+in the trees loses nothing and riskscore's f64 comparisons give the same path.
+
+Usage:  python3 bench/sklearn_peer.py --out DIR [--rows 20000] [--repeat 5]
+"""
+
+import os
+
+# Pin every native thread pool to one thread before numpy is imported.
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import platform  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
+import sklearn  # noqa: E402
+from sklearn.ensemble import IsolationForest, RandomForestClassifier  # noqa: E402
+from sklearn.linear_model import LogisticRegression  # noqa: E402
+
+try:
+    from threadpoolctl import threadpool_limits
+except ImportError:  # pragma: no cover - optional
+    threadpool_limits = None
+
+SEED = 7
+N_FEATURES = 32
+N_TRAIN = 50_000
+EULER_GAMMA = 0.5772156649015329
+
+
+# ---------------------------------------------------------------------------
+# data
+
+
+def quantize(x, step=1.0 / 1024.0, limit=64.0):
+    """Round to a multiple of `step` and clip: float32-exact values."""
+    return np.clip(np.round(np.asarray(x, dtype=np.float64) / step) * step, -limit, limit)
+
+
+def make_features(rng, n):
+    """32 columns of mixed kinds, like alert features after a schema."""
+    cols = []
+    for _ in range(12):  # standardized numeric measurements
+        cols.append(quantize(rng.normal(0.0, 1.0, n)))
+    for _ in range(6):  # skewed magnitudes, e.g. log bytes
+        cols.append(quantize(np.log1p(rng.lognormal(2.0, 1.2, n))))
+    for _ in range(6):  # bounded ratios
+        cols.append(quantize(rng.uniform(0.0, 1.0, n)))
+    for _ in range(4):  # small counts
+        cols.append(rng.poisson(3.0, n).astype(np.float64))
+    for p in (0.1, 0.3, 0.5, 0.05):  # flags
+        cols.append((rng.uniform(0.0, 1.0, n) < p).astype(np.float64))
+    X = np.column_stack(cols)
+    assert X.shape == (n, N_FEATURES)
+    return X
+
+
+def make_label(rng, X):
+    """A non-linear rule (interactions, thresholds, a periodic term) plus logistic noise."""
+    z = (
+        1.2 * X[:, 0]
+        - 0.8 * X[:, 1]
+        + 0.7 * X[:, 2] * X[:, 3]
+        + 1.5 * (X[:, 12] > 3.0)
+        - 1.0 * ((X[:, 4] < -0.5) & (X[:, 18] > 0.5))
+        + 0.6 * np.sin(2.0 * X[:, 5])
+        + 0.4 * X[:, 24]
+        + 2.0 * X[:, 31] * (X[:, 19] > 0.7)
+        - 0.3 * X[:, 6] ** 2
+        - 1.8
+    )
+    return (z + rng.logistic(0.0, 1.0, len(z)) > 0).astype(np.int64)
+
+
+def make_data(n_score):
+    rng = np.random.default_rng(SEED)
+    X_train = make_features(rng, N_TRAIN)
+    y_train = make_label(rng, X_train)
+    X_score = make_features(rng, n_score)
+    for X in (X_train, X_score):
+        assert np.array_equal(X.astype(np.float32).astype(np.float64), X)
+    return X_train, y_train, X_score
+
+
+# ---------------------------------------------------------------------------
+# export to riskscore artifacts
+
+
+def export_tree(est, kind):
+    t = est.tree_
+    tree = {
+        "feature": [int(v) for v in t.feature],
+        "threshold": [float(v) for v in t.threshold],
+        "left": [int(v) for v in t.children_left],
+        "right": [int(v) for v in t.children_right],
+    }
+    for i, (l, r) in enumerate(zip(tree["left"], tree["right"])):
+        assert (l == r == -1 and tree["feature"][i] == -2) or (l > i and r > i), (kind, i)
+    if kind == "random_forest":
+        v = t.value[:, 0, :]
+        tree["value"] = [float(x) for x in v[:, 1] / v.sum(axis=1)]
+    else:
+        tree["n_samples"] = [int(x) for x in t.n_node_samples]
+    return tree
+
+
+def artifact(name, description, estimator, score_kind):
+    return {
+        "format": "riskscore-model",
+        "format_version": 1,
+        "metadata": {
+            "name": name,
+            "version": "1.0.0",
+            "description": description,
+            "author": "bench/sklearn_peer.py",
+            "created": "2026-01-01T00:00:00Z",
+            "training_data": f"synthetic (bench/sklearn_peer.py, seed {SEED})",
+            "approval": "draft",
+            "tags": ["benchmark"],
+        },
+        "schema": {
+            "features": [
+                {"field": f"f{i}", "transform": {"kind": "number"}} for i in range(N_FEATURES)
+            ]
+        },
+        "estimator": estimator,
+        "output": {"score": {"kind": score_kind}, "threshold": 0.5},
+    }
+
+
+def export_lr(lr):
+    return {
+        "type": "logistic_regression",
+        "weights": [float(w) for w in lr.coef_[0]],
+        "intercept": float(lr.intercept_[0]),
+    }
+
+
+def export_rf(rf):
+    assert list(rf.classes_) == [0, 1]
+    return {"type": "random_forest", "trees": [export_tree(e, "random_forest") for e in rf.estimators_]}
+
+
+def export_if(iso):
+    for feats in iso.estimators_features_:
+        assert np.array_equal(feats, np.arange(N_FEATURES))
+    assert iso.max_samples_ == iso._max_samples
+    return {
+        "type": "isolation_forest",
+        "sample_size": int(iso.max_samples_),
+        "trees": [export_tree(e, "isolation_forest") for e in iso.estimators_],
+    }
+
+
+# ---------------------------------------------------------------------------
+# check: score the exported artifacts with numpy and compare with sklearn
+
+
+def apply_tree(tree, X):
+    """Leaf index and depth for every row, following the artifact's convention."""
+    feature = np.asarray(tree["feature"])
+    threshold = np.asarray(tree["threshold"])
+    left = np.asarray(tree["left"])
+    right = np.asarray(tree["right"])
+    node = np.zeros(len(X), dtype=np.int64)
+    depth = np.zeros(len(X), dtype=np.int64)
+    rows = np.arange(len(X))
+    active = left[node] != -1
+    while active.any():
+        n = node[active]
+        go_left = X[rows[active], feature[n]] <= threshold[n]
+        node[active] = np.where(go_left, left[n], right[n])
+        depth[active] += 1
+        active = left[node] != -1
+    return node, depth
+
+
+def c_path(n):
+    n = np.asarray(n, dtype=np.float64)
+    out = np.zeros_like(n)
+    out[n == 2] = 1.0
+    big = n > 2
+    out[big] = 2.0 * (np.log(n[big] - 1.0) + EULER_GAMMA) - 2.0 * (n[big] - 1.0) / n[big]
+    return out
+
+
+def artifact_scores(est, X):
+    if est["type"] == "logistic_regression":
+        return 1.0 / (1.0 + np.exp(-(X @ np.asarray(est["weights"]) + est["intercept"])))
+    if est["type"] == "random_forest":
+        total = np.zeros(len(X))
+        for tree in est["trees"]:
+            total += np.asarray(tree["value"])[apply_tree(tree, X)[0]]
+        return total / len(est["trees"])
+    if est["type"] == "isolation_forest":
+        h = np.zeros(len(X))
+        for tree in est["trees"]:
+            leaf, depth = apply_tree(tree, X)
+            h += depth + c_path(np.asarray(tree["n_samples"])[leaf])
+        return 2.0 ** (-(h / len(est["trees"])) / c_path([est["sample_size"]])[0])
+    raise ValueError(est["type"])
+
+
+def check(name, est, X, expected):
+    got = artifact_scores(est, X)
+    err = np.max(np.abs(got - expected) / np.maximum(1.0, np.abs(expected)))
+    assert err <= 1e-12, f"{name}: exported artifact disagrees with sklearn (max rel. err {err})"
+    return err
+
+
+# ---------------------------------------------------------------------------
+# timing
+
+
+def best_time(fn, X, repeat):
+    fn(X)  # warm-up
+    best = float("inf")
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn(X)
+        best = min(best, time.perf_counter() - t0)
+    return best
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--out", required=True, help="output directory")
+    ap.add_argument("--rows", type=int, default=20_000, help="scoring rows (default 20000)")
+    ap.add_argument("--repeat", type=int, default=5, help="timed runs, best is kept (default 5)")
+    args = ap.parse_args()
+    os.makedirs(args.out, exist_ok=True)
+
+    limiter = threadpool_limits(limits=1) if threadpool_limits else None
+
+    print(f"data: {N_TRAIN} training rows, {args.rows} scoring rows, {N_FEATURES} features",
+          file=sys.stderr)
+    X_train, y_train, X_score = make_data(args.rows)
+    print(f"positive rate {y_train.mean():.3f}", file=sys.stderr)
+
+    print("training ...", file=sys.stderr)
+    lr = LogisticRegression(max_iter=2000).fit(X_train, y_train)
+    rf = RandomForestClassifier(n_estimators=100, max_depth=12, random_state=SEED, n_jobs=1)
+    rf.fit(X_train, y_train)
+    iso = IsolationForest(n_estimators=100, max_samples=256, random_state=SEED, n_jobs=1)
+    iso.fit(X_train)
+
+    models = {
+        "lr": (lr, lambda X: lr.predict_proba(X)[:, 1], export_lr(lr), "sigmoid",
+               "logistic regression, 32 features"),
+        "rf": (rf, lambda X: rf.predict_proba(X)[:, 1], export_rf(rf), "identity",
+               "random forest, 100 trees, max_depth 12"),
+        "if": (iso, lambda X: -iso.score_samples(X), export_if(iso), "isolation",
+               "isolation forest, 100 trees, max_samples 256"),
+    }
+
+    # artifacts, rows, expected scores
+    with open(os.path.join(args.out, "bench_rows.csv"), "w") as f:
+        f.write(",".join(f"f{i}" for i in range(N_FEATURES)) + "\n")
+        for row in X_score:
+            f.write(",".join(repr(float(v)) for v in row) + "\n")
+    for key, (_, score, est, kind, desc) in models.items():
+        expected = score(X_score)
+        err = check(key, est, X_score, expected)
+        with open(os.path.join(args.out, f"bench_{key}.json"), "w") as f:
+            json.dump(artifact(f"bench_{key}", desc, est, kind), f, allow_nan=False,
+                      separators=(",", ":"))
+            f.write("\n")
+        with open(os.path.join(args.out, f"expected_{key}.txt"), "w") as f:
+            f.writelines(repr(float(v)) + "\n" for v in expected)
+        print(f"exported bench_{key}.json (artifact matches sklearn, max rel. err {err:.2g})",
+              file=sys.stderr)
+
+    # timing
+    results = {}
+    for key, (_, score, _, _, _) in models.items():
+        s = best_time(score, X_score, args.repeat)
+        results[key] = {"seconds": s, "rows_per_s": args.rows / s}
+
+    if limiter is not None:
+        limiter.restore_original_limits()
+
+    report = {
+        "sklearn_version": sklearn.__version__,
+        "numpy_version": np.__version__,
+        "python": platform.python_version(),
+        "rows": args.rows,
+        "results": results,
+        "rf_nodes_total": int(sum(e.tree_.node_count for e in rf.estimators_)),
+        "rf_max_depth": int(max(e.tree_.max_depth for e in rf.estimators_)),
+        "if_nodes_total": int(sum(e.tree_.node_count for e in iso.estimators_)),
+    }
+    with open(os.path.join(args.out, "sklearn_peer.json"), "w") as f:
+        json.dump(report, f, indent=2)
+        f.write("\n")
+    print(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,106 @@
+//! Random forest classifier (Breiman 2001): the class-1 probability is the
+//! mean over trees of the class-1 fraction at the leaf a row reaches — what
+//! scikit-learn's `predict_proba[:, 1]` computes.
+//!
+//! Explanations are Saabas path contributions: along each tree's path, the
+//! change of node value at every split is credited to the split's feature;
+//! contributions plus the root values' mean add up to the score exactly.
+
+use serde::{Deserialize, Serialize};
+
+use super::tree::{PackedForest, TreeArrays, MAX_NODES_TOTAL, MAX_TREES};
+use crate::{Error, Result};
+
+/// A stored classification tree: structure plus the class-1 fraction of every node.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClassifierTree {
+    /// Split feature per node.
+    pub feature: Vec<i64>,
+    /// Split threshold per node.
+    pub threshold: Vec<f64>,
+    /// Left child per node (-1 at leaves).
+    pub left: Vec<i64>,
+    /// Right child per node (-1 at leaves).
+    pub right: Vec<i64>,
+    /// Class-1 fraction of the training samples at each node, in [0, 1].
+    pub value: Vec<f64>,
+}
+
+/// The stored random forest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RandomForestSpec {
+    /// The trees.
+    pub trees: Vec<ClassifierTree>,
+}
+
+/// The compiled random forest.
+#[derive(Debug, Clone)]
+pub(crate) struct RandomForest {
+    forest: PackedForest,
+    inv_trees: f64,
+}
+
+/// Check tree count and total size.
+pub(crate) fn check_forest_size(path: &str, n_trees: usize, total_nodes: usize) -> Result<()> {
+    if n_trees == 0 || n_trees > MAX_TREES {
+        return Err(Error::invalid(
+            path,
+            format!("{n_trees} trees, allowed 1..={MAX_TREES}"),
+        ));
+    }
+    if total_nodes > MAX_NODES_TOTAL {
+        return Err(Error::invalid(
+            path,
+            format!("{total_nodes} nodes in all, over the limit of {MAX_NODES_TOTAL}"),
+        ));
+    }
+    Ok(())
+}
+
+impl RandomForest {
+    pub fn compile(spec: &RandomForestSpec, width: usize) -> Result<Self> {
+        let total = spec.trees.iter().map(|t| t.feature.len()).sum();
+        check_forest_size("estimator.trees", spec.trees.len(), total)?;
+        let mut forest = PackedForest::default();
+        for (k, t) in spec.trees.iter().enumerate() {
+            let path = format!("estimator.trees[{k}]");
+            let arrays = TreeArrays {
+                feature: t.feature.clone(),
+                threshold: t.threshold.clone(),
+                left: t.left.clone(),
+                right: t.right.clone(),
+            };
+            let depth = arrays.validate(&path, width, &[("value", t.value.len())])?;
+            if let Some(i) = t.value.iter().position(|v| !(0.0..=1.0).contains(v)) {
+                return Err(Error::invalid(
+                    format!("{path}.value[{i}]"),
+                    format!("class-1 fraction {} is outside [0, 1]", t.value[i]),
+                ));
+            }
+            forest.push(&arrays, &t.value, &depth);
+        }
+        Ok(RandomForest {
+            forest,
+            inv_trees: 1.0 / spec.trees.len() as f64,
+        })
+    }
+
+    pub fn raw(&self, x: &[f64], width: usize, out: &mut [f64]) {
+        out.fill(0.0);
+        self.forest.accumulate(x, width, out);
+        for o in out.iter_mut() {
+            *o *= self.inv_trees;
+        }
+    }
+
+    pub fn contributions(&self, row: &[f64], out: &mut [f64]) {
+        let f = &self.forest;
+        for t in 0..f.trees.len() {
+            f.walk(t, row, |feat, parent, child| {
+                out[feat] += (f.values[child] - f.values[parent]) * self.inv_trees;
+            });
+        }
+    }
+}

@@ -1,0 +1,319 @@
+//! Flat binary trees: the stored form (sklearn-style arrays) and the packed,
+//! cache-friendly form that scoring walks.
+//!
+//! Stored: parallel arrays `feature`, `threshold`, `left`, `right` (leaves have
+//! `left == right == -1`), and one value per node. A row goes left when
+//! `x[feature] <= threshold`. Children must have larger indices than their
+//! parent and every node but the root exactly one parent — so a tree always
+//! terminates and is checked once, at load.
+//!
+//! Packed: nodes re-laid out breadth-first so a node's right child directly
+//! follows its left child; a step is `i = left + (x[f] > t)`, branch-free.
+//! Leaves loop to themselves (`threshold = +inf`), which lets a block of rows
+//! descend a tree in lock-step for `depth` steps with no per-row branching.
+
+use serde::{Deserialize, Serialize};
+
+use crate::{Error, Result};
+
+/// Deepest tree accepted.
+pub const MAX_DEPTH: usize = 64;
+/// Most nodes in one tree.
+pub const MAX_NODES_PER_TREE: usize = 1 << 22;
+/// Most nodes in one forest.
+pub const MAX_NODES_TOTAL: usize = 1 << 25;
+/// Most trees in one forest.
+pub const MAX_TREES: usize = 10_000;
+
+/// The structure of one stored tree.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TreeArrays {
+    /// Split feature (column) per node; ignored at leaves (sklearn writes -2).
+    pub feature: Vec<i64>,
+    /// Split threshold per node: go left when `x <= threshold`.
+    pub threshold: Vec<f64>,
+    /// Left child per node, -1 at leaves.
+    pub left: Vec<i64>,
+    /// Right child per node, -1 at leaves.
+    pub right: Vec<i64>,
+}
+
+impl TreeArrays {
+    /// Number of nodes.
+    pub fn len(&self) -> usize {
+        self.feature.len()
+    }
+
+    /// True when the tree has no node (always invalid).
+    pub fn is_empty(&self) -> bool {
+        self.feature.is_empty()
+    }
+
+    fn is_leaf(&self, i: usize) -> bool {
+        self.left[i] < 0
+    }
+
+    /// Validate the structure against `width` columns; returns every node's depth.
+    pub(crate) fn validate(
+        &self,
+        path: &str,
+        width: usize,
+        node_values: &[(&str, usize)],
+    ) -> Result<Vec<u32>> {
+        let n = self.feature.len();
+        if n == 0 {
+            return Err(Error::invalid(path, "tree has no nodes"));
+        }
+        if n > MAX_NODES_PER_TREE {
+            return Err(Error::invalid(
+                path,
+                format!("tree has {n} nodes, over the limit of {MAX_NODES_PER_TREE}"),
+            ));
+        }
+        for (name, len) in [
+            ("threshold", self.threshold.len()),
+            ("left", self.left.len()),
+            ("right", self.right.len()),
+        ]
+        .into_iter()
+        .chain(node_values.iter().copied())
+        {
+            if len != n {
+                return Err(Error::invalid(
+                    path,
+                    format!("`{name}` has {len} entries, `feature` has {n}"),
+                ));
+            }
+        }
+        let mut depth = vec![u32::MAX; n];
+        depth[0] = 0;
+        for i in 0..n {
+            if depth[i] == u32::MAX {
+                return Err(Error::invalid(
+                    format!("{path}.left[{i}]"),
+                    format!("node {i} is not reachable from the root"),
+                ));
+            }
+            let (l, r) = (self.left[i], self.right[i]);
+            if l < 0 || r < 0 {
+                if l != -1 || r != -1 {
+                    return Err(Error::invalid(
+                        format!("{path}.left[{i}]"),
+                        format!("leaf must have left = right = -1, found {l} and {r}"),
+                    ));
+                }
+                continue;
+            }
+            let f = self.feature[i];
+            if f < 0 || f as usize >= width {
+                return Err(Error::invalid(
+                    format!("{path}.feature[{i}]"),
+                    format!("feature {f} out of range: the schema has {width} columns"),
+                ));
+            }
+            let t = self.threshold[i];
+            if !t.is_finite() {
+                return Err(Error::invalid(
+                    format!("{path}.threshold[{i}]"),
+                    format!("threshold is {t}"),
+                ));
+            }
+            for (side, c) in [("left", l), ("right", r)] {
+                let c = c as usize;
+                if c <= i || c >= n {
+                    return Err(Error::invalid(
+                        format!("{path}.{side}[{i}]"),
+                        format!("child {c} out of range: must be in {}..{n}", i + 1),
+                    ));
+                }
+                if depth[c] != u32::MAX {
+                    return Err(Error::invalid(
+                        format!("{path}.{side}[{i}]"),
+                        format!("node {c} has two parents"),
+                    ));
+                }
+                depth[c] = depth[i] + 1;
+                if depth[c] as usize > MAX_DEPTH {
+                    return Err(Error::invalid(
+                        path,
+                        format!("tree is deeper than the limit of {MAX_DEPTH}"),
+                    ));
+                }
+            }
+        }
+        Ok(depth)
+    }
+}
+
+/// One packed node: 16 bytes. The right child is `left + 1`.
+#[derive(Debug, Clone, Copy)]
+#[repr(C)]
+pub(crate) struct Node {
+    pub threshold: f64,
+    pub feature: u32,
+    pub left: u32,
+}
+
+/// A forest packed for scoring: all trees' nodes in one array.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PackedForest {
+    pub nodes: Vec<Node>,
+    /// Per node: the value (leaf output for scoring, node output for explanations).
+    pub values: Vec<f64>,
+    /// Per tree: (root index, max depth).
+    pub trees: Vec<(u32, u32)>,
+}
+
+impl PackedForest {
+    /// Add a validated tree; `values[i]` is node i's value in the stored order.
+    pub fn push(&mut self, t: &TreeArrays, values: &[f64], depth: &[u32]) {
+        let base = self.nodes.len() as u32;
+        // Breadth-first relayout: children pairs are allocated together.
+        let mut order = vec![0usize];
+        let mut new_index = vec![0u32; t.len()];
+        let mut head = 0;
+        while head < order.len() {
+            let i = order[head];
+            head += 1;
+            if !t.is_leaf(i) {
+                new_index[t.left[i] as usize] = order.len() as u32;
+                order.push(t.left[i] as usize);
+                new_index[t.right[i] as usize] = order.len() as u32;
+                order.push(t.right[i] as usize);
+            }
+        }
+        for (pos, &i) in order.iter().enumerate() {
+            let node = if t.is_leaf(i) {
+                Node {
+                    threshold: f64::INFINITY,
+                    feature: 0,
+                    left: base + pos as u32,
+                }
+            } else {
+                Node {
+                    threshold: t.threshold[i],
+                    feature: t.feature[i] as u32,
+                    left: base + new_index[t.left[i] as usize],
+                }
+            };
+            self.nodes.push(node);
+            self.values.push(values[i]);
+        }
+        let max_depth = order.iter().map(|&i| depth[i]).max().unwrap_or(0);
+        self.trees.push((base, max_depth));
+    }
+
+    /// Add the per-row leaf value of every tree, in tree order, to `acc`.
+    /// `x` holds `acc.len()` rows of `width` columns. Rows advance in
+    /// lock-step, a block at a time, so each tree stays hot in cache.
+    pub fn accumulate(&self, x: &[f64], width: usize, acc: &mut [f64]) {
+        const BLOCK: usize = 64;
+        let mut idx = [0u32; BLOCK];
+        for (b, acc_block) in acc.chunks_mut(BLOCK).enumerate() {
+            let rows = &x[b * BLOCK * width..];
+            let nb = acc_block.len();
+            for &(root, depth) in &self.trees {
+                idx[..nb].fill(root);
+                for _ in 0..depth {
+                    for (r, i) in idx[..nb].iter_mut().enumerate() {
+                        let n = self.nodes[*i as usize];
+                        let v = rows[r * width + n.feature as usize];
+                        *i = n.left + u32::from(v > n.threshold);
+                    }
+                }
+                for (a, i) in acc_block.iter_mut().zip(&idx[..nb]) {
+                    *a += self.values[*i as usize];
+                }
+            }
+        }
+    }
+
+    /// Walk one row through one tree, calling `visit(feature, parent, child)`
+    /// for every split taken, and return the leaf index.
+    pub fn walk(
+        &self,
+        tree: usize,
+        row: &[f64],
+        mut visit: impl FnMut(usize, usize, usize),
+    ) -> usize {
+        let (root, _) = self.trees[tree];
+        let mut i = root as usize;
+        loop {
+            let n = self.nodes[i];
+            if n.left as usize == i {
+                return i;
+            }
+            let child = (n.left + u32::from(row[n.feature as usize] > n.threshold)) as usize;
+            visit(n.feature as usize, i, child);
+            i = child;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stump() -> TreeArrays {
+        TreeArrays {
+            feature: vec![1, -2, -2],
+            threshold: vec![0.5, -2.0, -2.0],
+            left: vec![1, -1, -1],
+            right: vec![2, -1, -1],
+        }
+    }
+
+    #[test]
+    fn packs_and_scores() {
+        let t = stump();
+        let d = t.validate("t", 2, &[]).unwrap();
+        let mut f = PackedForest::default();
+        f.push(&t, &[0.5, 0.1, 0.9], &d);
+        f.push(&t, &[0.5, 0.2, 0.8], &d);
+        let x = [0.0, 0.5, 0.0, 0.6, 9.0, -1.0];
+        let mut acc = [0.0; 3];
+        f.accumulate(&x, 2, &mut acc);
+        assert_eq!(acc, [0.1 + 0.2, 0.9 + 0.8, 0.1 + 0.2]);
+    }
+
+    #[test]
+    fn rejects_bad_structure() {
+        let mut t = stump();
+        t.left[0] = 7;
+        assert!(t
+            .validate("t", 2, &[])
+            .unwrap_err()
+            .to_string()
+            .contains("child 7 out of range"));
+        let mut t = stump();
+        t.left[0] = 0;
+        assert!(t.validate("t", 2, &[]).is_err());
+        let mut t = stump();
+        t.threshold[0] = f64::NAN;
+        assert!(t
+            .validate("t", 2, &[])
+            .unwrap_err()
+            .to_string()
+            .contains("threshold is NaN"));
+        let mut t = stump();
+        t.feature[0] = 2;
+        assert!(t
+            .validate("t", 2, &[])
+            .unwrap_err()
+            .to_string()
+            .contains("schema has 2 columns"));
+        let mut t = stump();
+        t.right[0] = 1;
+        assert!(t
+            .validate("t", 2, &[])
+            .unwrap_err()
+            .to_string()
+            .contains("two parents"));
+        let t = stump();
+        assert!(t
+            .validate("t", 2, &[("value", 2)])
+            .unwrap_err()
+            .to_string()
+            .contains("`value` has 2"));
+    }
+}

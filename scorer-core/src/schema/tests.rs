@@ -1,0 +1,103 @@
+use super::*;
+
+fn schema(json: serde_json::Value) -> Schema {
+    serde_json::from_value(json).unwrap()
+}
+
+#[test]
+fn featurizes_every_transform_and_marks_missing() {
+    let s = schema(serde_json::json!({"features": [
+        {"field": "bytes", "transform": {"kind": "log1p"}},
+        {"field": "count", "transform": {"kind": "number", "missing": -1, "clip": [0, 100]}},
+        {"field": "dur", "transform": {"kind": "standardize", "mean": 10, "std": 2}},
+        {"field": "admin", "transform": {"kind": "boolean"}},
+        {"field": "proto", "transform": {"kind": "one_hot", "categories": ["tcp", "udp"]}},
+        {"field": "user", "transform": {"kind": "hash_bucket", "buckets": 8}},
+        {"field": "src.ip", "transform": {"kind": "ip_class"}},
+        {"field": "_time", "name": "hour", "transform": {"kind": "hour_of_day"}},
+        {"field": "_time", "name": "dow", "transform": {"kind": "day_of_week"}},
+        {"field": "cmd", "transform": {"kind": "string_length"}},
+        {"field": "recipients", "transform": {"kind": "value_count"}}
+    ]}));
+    assert_eq!(s.width(), 1 + 1 + 1 + 1 + 3 + 8 + 4 + 1 + 1 + 1 + 1);
+    let f = s.compile().unwrap();
+    let ev = serde_json::json!({
+        "bytes": "1000", "count": 500, "dur": "14", "admin": "yes", "proto": "icmp",
+        "user": "alice", "src.ip": "10.0.0.1", "_time": 1_700_000_000,
+        "cmd": "whoami", "recipients": ["a", "b", "c"]
+    });
+    let mut row = vec![f64::NAN; f.width()];
+    let mut mask = vec![0u64; f.mask_words()];
+    f.featurize_into(&ev, &mut row, &mut mask);
+    assert_eq!(mask[0], 0);
+    assert!((row[0] - 1001f64.ln()).abs() < 1e-12);
+    assert_eq!(row[1], 100.0);
+    assert_eq!(row[2], 2.0);
+    assert_eq!(row[3], 1.0);
+    assert_eq!(&row[4..7], &[0.0, 0.0, 1.0]);
+    assert_eq!(row[7..15].iter().sum::<f64>(), 1.0);
+    assert_eq!(&row[15..19], &[1.0, 0.0, 0.0, 0.0]);
+    assert_eq!(row[19], 22.0);
+    assert_eq!(row[20], 1.0);
+    assert_eq!(row[21], 6.0);
+    assert_eq!(row[22], 3.0);
+    assert!(row.iter().all(|x| x.is_finite()));
+
+    let empty = serde_json::json!({"count": "NaN", "bytes": "x"});
+    f.featurize_into(&empty, &mut row, &mut mask);
+    // Every feature but value_count is missing.
+    assert_eq!(mask[0], (1 << 10) - 1);
+    assert_eq!(row[1], -1.0);
+    assert_eq!(row[22], 0.0);
+    assert!(row.iter().all(|x| x.is_finite()));
+}
+
+#[test]
+fn column_names_and_fields() {
+    let s = schema(serde_json::json!({"features": [
+        {"field": "proto", "transform": {"kind": "one_hot", "categories": ["tcp"]}},
+        {"field": "_time", "name": "hour", "transform": {"kind": "hour_of_day", "cyclic": true}},
+        {"field": "_time", "transform": {"kind": "day_of_week"}}
+    ]}));
+    assert_eq!(
+        s.column_names(),
+        [
+            "proto=tcp",
+            "proto=(other)",
+            "hour:sin",
+            "hour:cos",
+            "_time"
+        ]
+    );
+    assert_eq!(s.fields(), ["proto", "_time"]);
+    assert_eq!(s.column_features(), [0, 0, 1, 1, 2]);
+}
+
+#[test]
+fn rejects_bad_parameters_precisely() {
+    let bad = schema(serde_json::json!({"features": [
+        {"field": "a", "transform": {"kind": "number"}},
+        {"field": "b", "transform": {"kind": "standardize", "mean": 0, "std": 0}}
+    ]}));
+    let e = bad.validate().unwrap_err().to_string();
+    assert!(
+        e.contains("schema.features[1]") && e.contains("std is 0"),
+        "{e}"
+    );
+    let dup = schema(serde_json::json!({"features": [
+        {"field": "a", "transform": {"kind": "one_hot", "categories": ["x", "x"]}}
+    ]}));
+    assert!(dup
+        .validate()
+        .unwrap_err()
+        .to_string()
+        .contains("listed twice"));
+    let zero = schema(serde_json::json!({"features": [
+        {"field": "a", "transform": {"kind": "hash_bucket", "buckets": 0}}
+    ]}));
+    assert!(zero.validate().is_err());
+    let unknown: std::result::Result<Schema, _> = serde_json::from_value(serde_json::json!(
+        {"features": [{"field": "a", "transform": {"kind": "sqrt"}}]}
+    ));
+    assert!(unknown.unwrap_err().to_string().contains("unknown variant"));
+}

@@ -1,0 +1,216 @@
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use super::*;
+use crate::{Approval, Metadata};
+
+/// 400 rows: `x` and `y` numeric, `proto` categorical, `_time`, label = x + y > 1 (+ noise),
+/// plus a few far outliers for the anomaly detectors.
+fn table() -> Table {
+    let mut rng = ChaCha8Rng::seed_from_u64(1);
+    let mut t = Table::new(vec![
+        "x".into(),
+        "y".into(),
+        "proto".into(),
+        "_time".into(),
+        "label".into(),
+    ])
+    .unwrap();
+    for i in 0..400 {
+        let (x, y): (f64, f64) = if i % 100 == 0 {
+            (25.0, -20.0)
+        } else {
+            (rng.gen(), rng.gen())
+        };
+        let proto = ["tcp", "udp", "icmp"][rng.gen_range(0..3)];
+        let label = u8::from(x + y > 1.0) ^ u8::from(rng.gen::<f64>() < 0.03);
+        t.push_row(vec![
+            Some(format!("{x}")),
+            Some(format!("{y}")),
+            Some(proto.into()),
+            Some(format!("{}", 1_700_000_000 + i * 600)),
+            Some(label.to_string()),
+        ])
+        .unwrap();
+    }
+    t
+}
+
+fn spec(a: Algorithm, label: bool) -> TrainSpec {
+    TrainSpec {
+        algorithm: a,
+        label: label.then(|| "label".into()),
+        features: vec!["x".into(), "y".into(), "proto".into(), "_time".into()],
+        schema: None,
+        metadata: Metadata {
+            name: "t".into(),
+            version: "1".into(),
+            description: String::new(),
+            author: String::new(),
+            created: "2026-01-01T00:00:00Z".into(),
+            training_data: "synthetic".into(),
+            approval: Approval::Draft,
+            metrics: None,
+            tags: vec![],
+        },
+        params: TrainParams {
+            n_trees: 20,
+            cv_folds: 3,
+            k: 4,
+            ..TrainParams::default()
+        },
+    }
+}
+
+fn score_xy(m: &crate::Model, x: f64, y: f64) -> f64 {
+    let e = serde_json::json!({"x": x, "y": y, "proto": "tcp", "_time": 1_700_000_000});
+    let (mut b, mut s) = (m.new_batch(), crate::Scores::default());
+    m.score_events(&[e], &mut b, &mut s);
+    s.score[0]
+}
+
+#[test]
+fn every_algorithm_trains_a_loadable_evaluated_artifact() {
+    let t = table();
+    for a in Algorithm::ALL {
+        let label = a != Algorithm::Pca;
+        let art = train(&t, &spec(a, label)).unwrap_or_else(|e| panic!("{}: {e}", a.name()));
+        assert_eq!(art.estimator.kind(), a.name());
+        let m = crate::Model::compile(art.clone()).unwrap();
+        let metrics = art.metadata.metrics.as_ref().unwrap();
+        assert_eq!(metrics.rows, 400);
+        assert!(metrics.threshold.is_some());
+        let b = art.baseline.as_ref().unwrap();
+        assert_eq!(b.columns.len(), m.width());
+        assert_eq!(b.score.counts.iter().sum::<u64>(), 400);
+        if a.supervised() && a != Algorithm::LinearRegression {
+            let auc = metrics.holdout.as_ref().unwrap().roc_auc.unwrap();
+            assert!(auc > 0.85, "{}: hold-out AUC {auc}", a.name());
+            assert!(
+                metrics
+                    .cross_validation
+                    .as_ref()
+                    .unwrap()
+                    .mean
+                    .roc_auc
+                    .unwrap()
+                    > 0.85
+            );
+            // Oriented the right way: a clear positive scores above a clear negative.
+            assert!(
+                score_xy(&m, 0.95, 0.95) > score_xy(&m, 0.05, 0.05),
+                "{}",
+                a.name()
+            );
+        }
+    }
+}
+
+#[test]
+fn regression_reports_r2_and_rmse() {
+    let art = train(&table(), &spec(Algorithm::LinearRegression, true)).unwrap();
+    let h = art.metadata.metrics.unwrap().holdout.unwrap();
+    assert!(h.r2.is_some() && h.rmse.is_some());
+}
+
+#[test]
+fn anomaly_detectors_rank_the_outliers_high() {
+    for a in [
+        Algorithm::IsolationForest,
+        Algorithm::Kmeans,
+        Algorithm::Pca,
+    ] {
+        let mut s = spec(a, false);
+        s.params.k = 3;
+        let m = crate::Model::compile(train(&table(), &s).unwrap()).unwrap();
+        let outlier = score_xy(&m, 25.0, -20.0);
+        let normal = score_xy(&m, 0.5, 0.5);
+        assert!(
+            outlier > normal,
+            "{}: outlier {outlier} vs normal {normal}",
+            a.name()
+        );
+    }
+}
+
+#[test]
+fn training_is_deterministic_under_a_seed() {
+    let t = table();
+    for a in [
+        Algorithm::RandomForest,
+        Algorithm::IsolationForest,
+        Algorithm::Kmeans,
+    ] {
+        let s = spec(a, a == Algorithm::RandomForest);
+        let one = train(&t, &s).unwrap();
+        let two = train(&t, &s).unwrap();
+        assert_eq!(one, two, "{}", a.name());
+        let mut other = s.clone();
+        other.params.seed = 7;
+        assert_ne!(
+            train(&t, &other).unwrap().estimator,
+            one.estimator,
+            "{}",
+            a.name()
+        );
+    }
+}
+
+#[test]
+fn clear_errors_for_bad_tables() {
+    let t = table();
+    let mut s = spec(Algorithm::RandomForest, false);
+    assert!(train(&t, &s)
+        .unwrap_err()
+        .to_string()
+        .contains("needs a label column"));
+    s.label = Some("nope".into());
+    assert!(train(&t, &s)
+        .unwrap_err()
+        .to_string()
+        .contains("label column `nope` is not in the table"));
+    s.label = Some("label".into());
+    s.features.push("missing_col".into());
+    assert!(train(&t, &s)
+        .unwrap_err()
+        .to_string()
+        .contains("feature `missing_col` is not a column"));
+    let mut bad = Table::new(vec!["x".into(), "label".into()]).unwrap();
+    for i in 0..20 {
+        bad.push_row(vec![
+            Some(i.to_string()),
+            Some(if i == 5 { "maybe".into() } else { "0".into() }),
+        ])
+        .unwrap();
+    }
+    let mut s = spec(Algorithm::LogisticRegression, true);
+    s.features = vec!["x".into()];
+    let e = train(&bad, &s).unwrap_err().to_string();
+    assert!(e.contains("row 6") && e.contains("maybe"), "{e}");
+}
+
+#[test]
+fn isolation_forest_trees_respect_the_height_limit() {
+    let x = ndarray::Array2::from_shape_fn((1000, 3), |(i, j)| ((i * 7 + j * 13) % 101) as f64);
+    let f = fit_isolation_forest(
+        x.view(),
+        &IsolationParams {
+            n_trees: 10,
+            sample_size: 256,
+            seed: 3,
+        },
+    );
+    assert_eq!(f.sample_size, 256);
+    for t in &f.trees {
+        assert_eq!(t.n_samples[0], 256);
+        let depth = crate::estimators::TreeArrays {
+            feature: t.feature.clone(),
+            threshold: t.threshold.clone(),
+            left: t.left.clone(),
+            right: t.right.clone(),
+        }
+        .validate("t", 3, &[])
+        .unwrap();
+        assert!(depth.iter().all(|d| *d <= 8));
+    }
+}

@@ -1,0 +1,25 @@
+//! # siem-adapter
+//!
+//! The native host of riskscore. It owns everything around scorer-core that
+//! touches the outside world: reading training tables and exported alert
+//! batches, writing scored events, keys and signatures, and the command line.
+//!
+//! ## Brief overview
+//! - [`tables`]: training tables from CSV or JSON lines (gzip or plain).
+//! - [`sources`]: exported alert batches as a stream of events, in order,
+//!   with a per-line error for anything unreadable (JSON lines, Splunk's
+//!   export stream and results document, CSV).
+//! - [`sinks`]: scored events to JSON lines or CSV.
+//! - [`keys`]: signing keys and trusted public keys from files or the
+//!   environment — never from the command line.
+//! - [`commands`]: `train`, `keygen`, `sign`, `verify`, `inspect`, `score`.
+//!
+//! Errors here are `anyhow` at the edges (the binary) and typed inside
+//! scorer-core; logs go through `tracing` to stderr.
+#![deny(missing_docs)]
+
+pub mod commands;
+pub mod keys;
+pub mod sinks;
+pub mod sources;
+pub mod tables;

@@ -1,0 +1,69 @@
+//! `siem-adapter`: train, sign, inspect and run riskscore models.
+//!
+//! Exit codes: 0 success; 1 the run finished but some events carry
+//! `risk_error` (score) or the artifact failed verification (verify);
+//! 2 a fatal error, printed with its causes. A closed stdout (`| head`) exits 0.
+
+use clap::{Parser, Subcommand};
+use siem_adapter::commands::{inspect, keys, score, train};
+
+#[derive(Parser)]
+#[command(
+    name = "siem-adapter",
+    version,
+    about = "riskscore: ML risk scoring for security alerts"
+)]
+struct Cli {
+    /// Log level filter (also RUST_LOG), e.g. `info` or `siem_adapter=debug`.
+    #[arg(long, global = true, default_value = "warn")]
+    log: String,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Fit a model from a table and write its artifact.
+    Train(Box<train::TrainArgs>),
+    /// Make an Ed25519 signing key pair.
+    Keygen(keys::KeygenArgs),
+    /// Sign an artifact (and optionally set its approval).
+    Sign(keys::SignArgs),
+    /// Check an artifact's digest, signature and trust.
+    Verify(keys::VerifyArgs),
+    /// Print a model card: metadata, signature, schema, metrics.
+    Inspect(inspect::InspectArgs),
+    /// Score an exported alert batch.
+    Score(score::ScoreArgs),
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&cli.log));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+    let result = match &cli.command {
+        Command::Train(a) => train::run(a),
+        Command::Keygen(a) => keys::keygen(a),
+        Command::Sign(a) => keys::sign(a),
+        Command::Verify(a) => keys::verify(a),
+        Command::Inspect(a) => inspect::run(a),
+        Command::Score(a) => score::run(a),
+    };
+    match result {
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) {
+                std::process::exit(0);
+            }
+            eprintln!("siem-adapter: error: {e:#}");
+            std::process::exit(2);
+        }
+    }
+}
