@@ -494,7 +494,14 @@ impl Featurizer {
         let mut col = 0;
         for (i, step) in self.steps.iter().enumerate() {
             let out = &mut row[col..col + step.width];
-            if !step.op.apply(event.field(&step.field), out) {
+            let mut ok = step.op.apply(event.field(&step.field), out);
+            // A value that overflows a transform (e.g. 1e308 standardized by a
+            // tiny std) counts as unreadable: the matrix stays finite.
+            if !out.iter().all(|v| v.is_finite()) {
+                out.fill(0.0);
+                ok = false;
+            }
+            if !ok {
                 mask[i / 64] |= 1 << (i % 64);
             }
             col += step.width;

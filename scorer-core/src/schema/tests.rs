@@ -101,3 +101,56 @@ fn rejects_bad_parameters_precisely() {
     ));
     assert!(unknown.unwrap_err().to_string().contains("unknown variant"));
 }
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn every_transform() -> Schema {
+        schema(serde_json::json!({"features": [
+            {"field": "a", "transform": {"kind": "number", "clip": [-1, 1]}},
+            {"field": "a", "transform": {"kind": "log1p"}},
+            {"field": "a", "transform": {"kind": "standardize", "mean": 1, "std": 3}},
+            {"field": "a", "transform": {"kind": "boolean"}},
+            {"field": "a", "transform": {"kind": "one_hot", "categories": ["x", "y"]}},
+            {"field": "a", "transform": {"kind": "hash_bucket", "buckets": 7}},
+            {"field": "a", "transform": {"kind": "ip_class"}},
+            {"field": "a", "transform": {"kind": "hour_of_day", "cyclic": true, "utc_offset_minutes": -300}},
+            {"field": "a", "transform": {"kind": "day_of_week", "utc_offset_minutes": 1440}},
+            {"field": "a", "transform": {"kind": "string_length"}},
+            {"field": "a", "transform": {"kind": "value_count"}}
+        ]}))
+    }
+
+    fn any_value() -> impl Strategy<Value = serde_json::Value> {
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::from),
+            any::<f64>()
+                .prop_filter("JSON numbers are finite", |x| x.is_finite())
+                .prop_map(serde_json::Value::from),
+            any::<i64>().prop_map(serde_json::Value::from),
+            ".*".prop_map(serde_json::Value::from),
+            "[0-9:T.+-]{0,30}".prop_map(serde_json::Value::from),
+            "[0-9a-f:.%\\[\\]]{0,40}".prop_map(serde_json::Value::from),
+        ];
+        leaf.prop_recursive(2, 8, 4, |inner| {
+            prop::collection::vec(inner, 0..4).prop_map(serde_json::Value::from)
+        })
+    }
+
+    proptest! {
+        /// No field value, however odd, makes featurization panic or produce a non-finite number.
+        #[test]
+        fn featurization_never_panics_and_stays_finite(v in any_value(), text in ".*") {
+            let f = every_transform().compile().unwrap();
+            let mut row = vec![0.0; f.width()];
+            let mut mask = vec![0u64; f.mask_words()];
+            for ev in [serde_json::json!({"a": v}), serde_json::json!({"a": text})] {
+                f.featurize_into(&ev, &mut row, &mut mask);
+                prop_assert!(row.iter().all(|x| x.is_finite()), "{:?} -> {:?}", ev, row);
+            }
+        }
+    }
+}

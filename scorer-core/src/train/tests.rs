@@ -214,3 +214,17 @@ fn isolation_forest_trees_respect_the_height_limit() {
         assert!(depth.iter().all(|d| *d <= 8));
     }
 }
+
+#[test]
+fn a_given_schema_is_used_as_is() {
+    let schema: crate::Schema = serde_json::from_value(serde_json::json!({"features": [
+        {"field": "x", "transform": {"kind": "number", "clip": [0, 1]}},
+        {"field": "proto", "name": "protocol", "transform": {"kind": "one_hot", "categories": ["tcp"], "other": false}}
+    ]}))
+    .unwrap();
+    let mut s = spec(Algorithm::RandomForest, true);
+    s.schema = Some(schema.clone());
+    let art = train(&table(), &s).unwrap();
+    assert_eq!(art.schema, schema);
+    assert_eq!(crate::Model::compile(art).unwrap().width(), 2);
+}
