@@ -22,11 +22,17 @@ pub struct Reason {
 }
 
 /// The `k` largest positive contributions, largest first (ties: schema order).
+/// Contributions that overflowed (a weight times 1e308) are clipped to ±f64::MAX
+/// so every reason stays a JSON number; NaN contributions are left out.
 pub(crate) fn top_reasons(
     features: &[FeatureSpec],
     contributions: &[f64],
     k: usize,
 ) -> Vec<Reason> {
+    let contributions: Vec<f64> = contributions
+        .iter()
+        .map(|c| c.clamp(f64::MIN, f64::MAX))
+        .collect();
     let mut idx: Vec<usize> = (0..contributions.len())
         .filter(|&i| contributions[i] > 0.0)
         .collect();

@@ -177,6 +177,22 @@ impl Model {
         batch.rows += 1;
     }
 
+    /// Featurize one event given by field index (see [`Model::fields`]) onto the end of `batch`.
+    pub fn push_indexed<'a>(
+        &self,
+        batch: &mut FeatureBatch,
+        field: impl Fn(usize) -> crate::Field<'a>,
+    ) {
+        let (w, m) = (batch.width, batch.words);
+        batch.x.resize(batch.x.len() + w, 0.0);
+        batch.mask.resize(batch.mask.len() + m, 0);
+        let xl = batch.x.len();
+        let ml = batch.mask.len();
+        self.featurizer
+            .featurize_indexed(field, &mut batch.x[xl - w..], &mut batch.mask[ml - m..]);
+        batch.rows += 1;
+    }
+
     /// Score every row of `batch` into `out` (resized to the batch).
     pub fn score(&self, batch: &FeatureBatch, out: &mut Scores) {
         self.score_matrix(&batch.x, out);

@@ -1,7 +1,18 @@
 //! # scorer-wasm
 //!
-//! scorer-core compiled to WebAssembly: a small batch C ABI for wasmtime hosts
-//! (siem-adapter, the Splunk command) and a wasm-bindgen API for browsers.
+//! scorer-core compiled to WebAssembly — the one scorer that the adapter, the
+//! Splunk command and the browser all run.
 //!
-//! Status: only the crate exists. The ABI, the browser API and their parity
-//! tests are issue [2/8]; nothing here is exported yet, and no host uses it.
+//! - [`wire`]: the batch and result wire format of the host ABI. It is plain
+//!   Rust and also compiles natively, so hosts encode batches and decode
+//!   results with the very code the guest uses.
+//! - `abi` (wasm32 only): the `extern "C"` exports a wasmtime host calls; the
+//!   module imports nothing. Build it with
+//!   `cargo build -p scorer-wasm --target wasm32-unknown-unknown --release`.
+//!
+//! The scorer holds no logic of its own: it converts inputs and calls scorer-core.
+#![deny(missing_docs)]
+
+#[cfg(target_arch = "wasm32")]
+mod abi;
+pub mod wire;

@@ -10,6 +10,8 @@
 //!   with a per-line error for anything unreadable (JSON lines, Splunk's
 //!   export stream and results document, CSV).
 //! - [`sinks`]: scored events to JSON lines or CSV.
+//! - [`engine`]: the scoring engine — the embedded scorer .wasm run by
+//!   wasmtime (sandboxed) or scorer-core linked natively — shared by every command.
 //! - [`keys`]: signing keys and trusted public keys from files or the
 //!   environment — never from the command line.
 //! - [`commands`]: `train`, `keygen`, `sign`, `verify`, `inspect`, `score`.
@@ -19,6 +21,7 @@
 #![deny(missing_docs)]
 
 pub mod commands;
+pub mod engine;
 pub mod keys;
 pub mod sinks;
 pub mod sources;

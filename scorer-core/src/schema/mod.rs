@@ -255,11 +255,13 @@ impl Schema {
     /// Compile the schema into a featurizer (lookup tables built once).
     pub fn compile(&self) -> Result<Featurizer> {
         self.validate()?;
+        let fields = self.fields();
         let steps = self
             .features
             .iter()
             .map(|f| Step {
                 field: f.field.clone(),
+                field_index: fields.iter().position(|n| *n == f.field).unwrap_or(0),
                 op: Op::compile(&f.transform),
                 width: f.transform.width(),
             })
@@ -459,6 +461,8 @@ impl Op {
 #[derive(Debug, Clone)]
 struct Step {
     field: String,
+    /// Position of `field` in [`Schema::fields`].
+    field_index: usize,
     op: Op,
     width: usize,
 }
@@ -490,11 +494,26 @@ impl Featurizer {
     /// (`mask_words` words; bit i set when feature i was missing or unreadable).
     /// Never allocates and never panics on any field value.
     pub fn featurize_into<E: Event + ?Sized>(&self, event: &E, row: &mut [f64], mask: &mut [u64]) {
+        self.run(|step| event.field(&step.field), row, mask);
+    }
+
+    /// Like [`Featurizer::featurize_into`], with fields given by their index in
+    /// [`Schema::fields`] (the columnar wasm ABI reads fields this way).
+    pub fn featurize_indexed<'a>(
+        &self,
+        field: impl Fn(usize) -> Field<'a>,
+        row: &mut [f64],
+        mask: &mut [u64],
+    ) {
+        self.run(|step| field(step.field_index), row, mask);
+    }
+
+    fn run<'a>(&self, mut get: impl FnMut(&Step) -> Field<'a>, row: &mut [f64], mask: &mut [u64]) {
         mask.fill(0);
         let mut col = 0;
         for (i, step) in self.steps.iter().enumerate() {
             let out = &mut row[col..col + step.width];
-            let mut ok = step.op.apply(event.field(&step.field), out);
+            let mut ok = step.op.apply(get(step), out);
             // A value that overflows a transform (e.g. 1e308 standardized by a
             // tiny std) counts as unreadable: the matrix stays finite.
             if !out.iter().all(|v| v.is_finite()) {

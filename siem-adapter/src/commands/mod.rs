@@ -20,23 +20,3 @@ pub fn spinner(message: &str) -> indicatif::ProgressBar {
     pb.enable_steady_tick(std::time::Duration::from_millis(120));
     pb
 }
-
-/// Load a model file with the given trust settings.
-pub fn load_model(
-    path: &std::path::Path,
-    trusted: &[std::path::PathBuf],
-    allow_unsigned: bool,
-) -> anyhow::Result<scorer_core::Model> {
-    use anyhow::Context;
-    let bytes =
-        std::fs::read(path).with_context(|| format!("cannot read model {}", path.display()))?;
-    let options = scorer_core::LoadOptions {
-        trusted_keys: crate::keys::trusted_keys(trusted)?,
-        allow_unsigned,
-        require_approved: !allow_unsigned,
-    };
-    if allow_unsigned {
-        tracing::warn!("--allow-unsigned: unsigned, untrusted and unapproved artifacts are accepted (development only)");
-    }
-    scorer_core::Model::load(&bytes, &options).with_context(|| format!("model {}", path.display()))
-}

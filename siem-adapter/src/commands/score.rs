@@ -1,4 +1,5 @@
-//! `siem-adapter score`: score an exported alert batch.
+//! `siem-adapter score`: score an exported alert batch, with the embedded
+//! wasm scorer (default) or the native one.
 //!
 //! Every event that comes in goes out, in order: with `model_output_risk_score`,
 //! `anomaly_flag` and `risk_model` appended, or with `risk_error` saying why it
@@ -10,9 +11,12 @@
 
 use std::path::PathBuf;
 
-use anyhow::{bail, Result};
+use anyhow::{bail, Context, Result};
 use serde_json::{Map, Value};
 
+use crate::engine::{
+    default_cache_dir, BatchResult, Engine, EngineKind, Trust, WasmLimits, WasmRuntime,
+};
 use crate::sinks::{OutputFormat, Sink};
 use crate::sources::{read_events, InputFormat, Record};
 
@@ -34,9 +38,21 @@ pub struct ScoreArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "jsonl")]
     pub output_format: OutputFormat,
-    /// Scoring engine.
-    #[arg(long, value_enum, default_value = "native")]
-    pub engine: Engine,
+    /// Scoring engine: the embedded .wasm in a wasmtime sandbox, or scorer-core linked natively.
+    #[arg(long, value_enum, default_value = "wasm")]
+    pub engine: EngineKind,
+    /// Folder of the compiled-module cache (default: $RISKSCORE_CACHE_DIR or ~/.cache/riskscore).
+    #[arg(long)]
+    pub cache_dir: Option<PathBuf>,
+    /// Compile the scorer module on every start instead of caching it.
+    #[arg(long)]
+    pub no_cache: bool,
+    /// Memory cap of the wasm scorer, MiB.
+    #[arg(long, default_value_t = 1024)]
+    pub memory_limit_mib: usize,
+    /// Time bound of one wasm call (one batch), seconds.
+    #[arg(long, default_value_t = 30.0)]
+    pub timeout_secs: f64,
     /// Trusted public key file (repeatable; also RISKSCORE_TRUSTED_KEYS).
     #[arg(long = "trusted-key")]
     pub trusted_keys: Vec<PathBuf>,
@@ -55,13 +71,6 @@ pub struct ScoreArgs {
     /// Events per scoring batch.
     #[arg(long, default_value_t = 4096)]
     pub batch_size: usize,
-}
-
-/// Scoring engines.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Engine {
-    /// scorer-core linked into this binary.
-    Native,
 }
 
 /// Names of the fields the scorer writes.
@@ -135,77 +144,66 @@ pub struct Summary {
 }
 
 /// Scores batches of records and writes them out in order.
-pub struct Scorer<'m> {
-    model: &'m scorer_core::Model,
+pub struct Scorer<'e> {
+    engine: &'e mut Engine,
     fields: OutputFields,
     explain: usize,
-    batch: scorer_core::FeatureBatch,
-    scores: scorer_core::Scores,
+    result: BatchResult,
     model_id: Value,
     /// Running counts.
     pub summary: Summary,
 }
 
-impl<'m> Scorer<'m> {
-    /// A scorer for `model`.
-    pub fn new(model: &'m scorer_core::Model, fields: OutputFields, explain: usize) -> Self {
+impl<'e> Scorer<'e> {
+    /// A scorer over a loaded engine.
+    pub fn new(engine: &'e mut Engine, fields: OutputFields, explain: usize) -> Self {
         Scorer {
-            batch: model.new_batch(),
-            scores: Default::default(),
-            model_id: Value::String(model.id()),
-            model,
+            model_id: Value::String(engine.describe().id.clone()),
+            engine,
             fields,
             explain,
+            result: BatchResult::default(),
             summary: Summary::default(),
         }
     }
 
     /// Score `records` and hand each, annotated, to `emit` in input order.
+    /// An engine failure marks the batch's events with `risk_error`; none is lost.
     pub fn score_batch(
         &mut self,
         records: Vec<Record>,
         mut emit: impl FnMut(Map<String, Value>) -> Result<()>,
     ) -> Result<()> {
-        self.batch.clear();
-        for r in &records {
-            if let Ok(e) = &r.event {
-                self.model.push(&mut self.batch, e);
-            }
+        let events: Vec<&Map<String, Value>> = records
+            .iter()
+            .filter_map(|r| r.event.as_ref().ok())
+            .collect();
+        let failure = if events.is_empty() {
+            None
+        } else {
+            self.engine
+                .score(&events, self.explain, &mut self.result)
+                .err()
+        };
+        drop(events);
+        if let Some(e) = &failure {
+            tracing::error!(error = %e, "batch could not be scored");
         }
-        self.model.score(&self.batch, &mut self.scores);
+        let features = self.engine.describe().features.clone();
         let mut row = 0;
         for r in records {
             self.summary.read += 1;
             let out = match r.event {
                 Ok(mut e) => {
-                    let s = self.scores.score[row];
-                    if s.is_nan() {
-                        e.insert(self.fields.error.clone(), "model output is not a number (feature values overflow the model's arithmetic)".into());
+                    if let Some(err) = &failure {
+                        e.insert(
+                            self.fields.error.clone(),
+                            format!("engine error: {err}").into(),
+                        );
+                        e.insert(self.fields.model.clone(), self.model_id.clone());
                         self.summary.errored += 1;
                     } else {
-                        let flag = self.scores.flag[row];
-                        e.insert(self.fields.score.clone(), serde_json::json!(s));
-                        e.insert(self.fields.flag.clone(), Value::from(flag));
-                        e.insert(self.fields.model.clone(), self.model_id.clone());
-                        if self.explain > 0 {
-                            let reasons = self.model.explain(self.batch.row(row), self.explain);
-                            e.insert(
-                                self.fields.reasons.clone(),
-                                scorer_core::format_reasons(&reasons).into(),
-                            );
-                        }
-                        if self.batch.missing_count(row) > 0 {
-                            let names: Vec<&str> = self
-                                .model
-                                .missing_features(self.batch.mask(row))
-                                .map(|f| f.field.as_str())
-                                .collect();
-                            let mut names = names;
-                            names.dedup();
-                            e.insert(self.fields.missing.clone(), names.join(",").into());
-                        }
-                        self.summary.scored += 1;
-                        self.summary.flagged += u64::from(flag);
+                        self.annotate(&mut e, row, &features);
                     }
                     row += 1;
                     e
@@ -228,20 +226,90 @@ impl<'m> Scorer<'m> {
         }
         Ok(())
     }
+
+    fn annotate(
+        &mut self,
+        e: &mut Map<String, Value>,
+        row: usize,
+        features: &[scorer_core::schema::FeatureSpec],
+    ) {
+        let s = self.result.score[row];
+        if s.is_nan() {
+            e.insert(
+                self.fields.error.clone(),
+                "model output is not a number (feature values overflow the model's arithmetic)"
+                    .into(),
+            );
+            e.insert(self.fields.model.clone(), self.model_id.clone());
+            self.summary.errored += 1;
+            return;
+        }
+        let flag = self.result.flag[row];
+        e.insert(self.fields.score.clone(), serde_json::json!(s));
+        e.insert(self.fields.flag.clone(), Value::from(flag));
+        e.insert(self.fields.model.clone(), self.model_id.clone());
+        if self.explain > 0 {
+            if let Some(reasons) = self.result.reasons.get(row) {
+                e.insert(
+                    self.fields.reasons.clone(),
+                    scorer_core::format_reasons(reasons).into(),
+                );
+            }
+        }
+        let missing = self.result.missing_fields(row, features);
+        if !missing.is_empty() {
+            e.insert(self.fields.missing.clone(), missing.join(",").into());
+        }
+        self.summary.scored += 1;
+        self.summary.flagged += u64::from(flag);
+    }
+}
+
+/// Load the model of `a` in the chosen engine.
+pub fn load_engine(a: &ScoreArgs) -> Result<(Engine, Option<WasmRuntime>)> {
+    let bytes = std::fs::read(&a.model)
+        .with_context(|| format!("cannot read model {}", a.model.display()))?;
+    let trust = Trust {
+        keys: crate::keys::trusted_keys(&a.trusted_keys)?,
+        allow_unsigned: a.allow_unsigned,
+    };
+    if a.allow_unsigned {
+        tracing::warn!("--allow-unsigned: unsigned, untrusted and unapproved artifacts are accepted (development only)");
+    }
+    let runtime = match a.engine {
+        EngineKind::Native => None,
+        EngineKind::Wasm => {
+            let limits = WasmLimits {
+                memory_bytes: a.memory_limit_mib.saturating_mul(1 << 20),
+                call_timeout: std::time::Duration::from_secs_f64(a.timeout_secs.max(0.01)),
+                load_timeout: std::time::Duration::from_secs_f64(a.timeout_secs.max(60.0)),
+            };
+            let dir = if a.no_cache {
+                None
+            } else {
+                a.cache_dir.clone().or_else(default_cache_dir)
+            };
+            let started = std::time::Instant::now();
+            let rt = WasmRuntime::new(limits, dir.as_deref())?;
+            tracing::info!(cache = ?rt.cache, ms = started.elapsed().as_secs_f64() * 1e3, "scorer module ready");
+            Some(rt)
+        }
+    };
+    let engine = Engine::load(a.engine, &bytes, &trust, runtime.as_ref())
+        .with_context(|| format!("model {}", a.model.display()))?;
+    Ok((engine, runtime))
 }
 
 /// Run `score`.
 pub fn run(a: &ScoreArgs) -> Result<i32> {
     let fields = OutputFields::default().with_renames(&a.fields)?;
-    let mut model = super::load_model(&a.model, &a.trusted_keys, a.allow_unsigned)?;
+    let (mut engine, _runtime) = load_engine(a)?;
     if let Some(t) = a.threshold {
-        model.set_threshold(t)?;
+        engine.set_threshold(t)?;
     }
-    match a.engine {
-        Engine::Native => {}
-    }
+    let id = engine.describe().id.clone();
     let mut sink = Sink::open(&a.output, a.output_format)?;
-    let mut scorer = Scorer::new(&model, fields, a.explain);
+    let mut scorer = Scorer::new(&mut engine, fields, a.explain);
     let pb = super::spinner("scoring");
     let mut records = Vec::with_capacity(a.batch_size.max(1));
     for rec in read_events(&a.input, a.input_format)? {
@@ -255,14 +323,10 @@ pub fn run(a: &ScoreArgs) -> Result<i32> {
     sink.finish()?;
     pb.finish_and_clear();
     let s = scorer.summary;
-    tracing::info!(read = s.read, scored = s.scored, flagged = s.flagged, errored = s.errored, model = %model.id(), "done");
+    tracing::info!(read = s.read, scored = s.scored, flagged = s.flagged, errored = s.errored, model = %id, engine = ?a.engine, "done");
     eprintln!(
-        "riskscore: {} events read, {} scored, {} flagged, {} with risk_error (model {})",
-        s.read,
-        s.scored,
-        s.flagged,
-        s.errored,
-        model.id()
+        "riskscore: {} events read, {} scored, {} flagged, {} with risk_error (model {id}, engine {:?})",
+        s.read, s.scored, s.flagged, s.errored, a.engine
     );
     Ok(if s.errored > 0 { 1 } else { 0 })
 }

@@ -1,0 +1,170 @@
+//! The scoring engine shared by `siem-adapter score` and the Splunk command:
+//! the embedded WebAssembly scorer run by wasmtime (default), or scorer-core
+//! linked natively (for comparison, and as a fallback the user can pick).
+//!
+//! Both take a batch of events and fill the same [`BatchResult`], so the code
+//! around them cannot tell them apart — and the parity tests prove the
+//! numbers agree.
+
+mod cache;
+mod native;
+mod wasm;
+
+use scorer_core::schema::FeatureSpec;
+use scorer_core::{Metadata, Reason};
+use serde_json::{Map, Value};
+
+pub use cache::{default_dir as default_cache_dir, CacheOutcome};
+pub use native::NativeEngine;
+pub use wasm::{WasmEngine, WasmLimits, WasmRuntime, SCORER_WASM};
+
+/// Which engine scores.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EngineKind {
+    /// The embedded .wasm, sandboxed by wasmtime (no imports, memory cap, time bound).
+    Wasm,
+    /// scorer-core linked into this binary.
+    Native,
+}
+
+/// Why a batch or a model could not be handled.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum EngineError {
+    /// The artifact was refused (malformed, invalid, tampered, unsigned, not approved).
+    #[error("{0}")]
+    Model(String),
+    /// The scorer ran past its time bound.
+    #[error("scorer exceeded its time bound of {0} ms")]
+    Timeout(u64),
+    /// The scorer needed more memory than its cap.
+    #[error("scorer exceeded its memory cap of {0} bytes")]
+    MemoryLimit(usize),
+    /// The scorer trapped.
+    #[error("scorer trapped: {0}")]
+    Trap(String),
+    /// The scorer module or its answer is not what this host expects.
+    #[error("scorer module: {0}")]
+    Module(String),
+    /// The scorer refused the batch.
+    #[error("scorer refused the batch: {0}")]
+    Batch(String),
+}
+
+/// What a loaded model reads and is.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct Description {
+    /// `name@version`.
+    pub id: String,
+    /// The event fields it reads, in wire-column order.
+    pub fields: Vec<String>,
+    /// Its features.
+    pub features: Vec<FeatureSpec>,
+    /// Feature columns.
+    pub width: usize,
+    /// Flag threshold in force.
+    pub threshold: f64,
+    /// Integrity status.
+    pub signature: Value,
+    /// Metadata.
+    pub metadata: Metadata,
+}
+
+/// Results of one batch, one entry per event.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BatchResult {
+    /// `model_output_risk_score` (NaN: the model's arithmetic overflowed).
+    pub score: Vec<f64>,
+    /// Raw estimator output.
+    pub raw: Vec<f64>,
+    /// `anomaly_flag`.
+    pub flag: Vec<u8>,
+    /// Missing-feature masks, `mask_words` per event.
+    pub masks: Vec<u64>,
+    /// Words per mask.
+    pub mask_words: usize,
+    /// Top reasons per event (empty unless asked for).
+    pub reasons: Vec<Vec<Reason>>,
+}
+
+impl BatchResult {
+    /// The fields (deduplicated, schema order) whose features were missing in event `i`.
+    pub fn missing_fields<'a>(&self, i: usize, features: &'a [FeatureSpec]) -> Vec<&'a str> {
+        let mask = &self.masks[i * self.mask_words..(i + 1) * self.mask_words];
+        let mut out: Vec<&str> = Vec::new();
+        for (f, spec) in features.iter().enumerate() {
+            if mask[f / 64] & (1 << (f % 64)) != 0 && !out.contains(&spec.field.as_str()) {
+                out.push(&spec.field);
+            }
+        }
+        out
+    }
+}
+
+/// Trust settings for loading.
+#[derive(Debug, Clone, Default)]
+pub struct Trust {
+    /// Trusted Ed25519 public keys.
+    pub keys: Vec<ed25519_dalek::VerifyingKey>,
+    /// Development: accept unsigned, untrusted and unapproved artifacts.
+    pub allow_unsigned: bool,
+}
+
+/// A loaded model in one of the engines.
+pub enum Engine {
+    /// Native.
+    Native(Box<NativeEngine>),
+    /// WebAssembly.
+    Wasm(Box<WasmEngine>),
+}
+
+impl Engine {
+    /// Load `artifact` in the engine of `kind` (`runtime` is needed for wasm).
+    pub fn load(
+        kind: EngineKind,
+        artifact: &[u8],
+        trust: &Trust,
+        runtime: Option<&WasmRuntime>,
+    ) -> Result<Engine, EngineError> {
+        match kind {
+            EngineKind::Native => Ok(Engine::Native(Box::new(NativeEngine::load(
+                artifact, trust,
+            )?))),
+            EngineKind::Wasm => {
+                let rt = runtime.ok_or_else(|| EngineError::Module("no wasm runtime".into()))?;
+                Ok(Engine::Wasm(Box::new(WasmEngine::load(
+                    rt, artifact, trust,
+                )?)))
+            }
+        }
+    }
+
+    /// What the model reads and is.
+    pub fn describe(&self) -> &Description {
+        match self {
+            Engine::Native(e) => e.describe(),
+            Engine::Wasm(e) => e.describe(),
+        }
+    }
+
+    /// Override the flag threshold.
+    pub fn set_threshold(&mut self, t: f64) -> Result<(), EngineError> {
+        match self {
+            Engine::Native(e) => e.set_threshold(t),
+            Engine::Wasm(e) => e.set_threshold(t),
+        }
+    }
+
+    /// Score `events` into `out` (cleared first), with `explain` reasons each.
+    pub fn score(
+        &mut self,
+        events: &[&Map<String, Value>],
+        explain: usize,
+        out: &mut BatchResult,
+    ) -> Result<(), EngineError> {
+        match self {
+            Engine::Native(e) => e.score(events, explain, out),
+            Engine::Wasm(e) => e.score(events, explain, out),
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! The native engine: scorer-core linked into the host.
+
+use scorer_core::{FeatureBatch, LoadOptions, Model, Scores};
+use serde_json::{Map, Value};
+
+use super::{BatchResult, Description, EngineError, Trust};
+
+/// A model scored by scorer-core in this process.
+pub struct NativeEngine {
+    model: Model,
+    batch: FeatureBatch,
+    scores: Scores,
+    desc: Description,
+}
+
+pub(super) fn options(trust: &Trust) -> LoadOptions {
+    LoadOptions {
+        trusted_keys: trust.keys.clone(),
+        allow_unsigned: trust.allow_unsigned,
+        require_approved: !trust.allow_unsigned,
+    }
+}
+
+impl NativeEngine {
+    /// Load and check an artifact.
+    pub fn load(artifact: &[u8], trust: &Trust) -> Result<Self, EngineError> {
+        let model = Model::load(artifact, &options(trust))
+            .map_err(|e| EngineError::Model(e.to_string()))?;
+        let desc = Description {
+            id: model.id(),
+            fields: model.fields().into_iter().map(String::from).collect(),
+            features: model.features().to_vec(),
+            width: model.width(),
+            threshold: model.threshold(),
+            signature: serde_json::to_value(model.signature()).unwrap_or(Value::Null),
+            metadata: model.metadata().clone(),
+        };
+        Ok(NativeEngine {
+            batch: model.new_batch(),
+            scores: Scores::default(),
+            model,
+            desc,
+        })
+    }
+
+    /// The model's description.
+    pub fn describe(&self) -> &Description {
+        &self.desc
+    }
+
+    /// Override the flag threshold.
+    pub fn set_threshold(&mut self, t: f64) -> Result<(), EngineError> {
+        self.model
+            .set_threshold(t)
+            .map_err(|e| EngineError::Model(e.to_string()))?;
+        self.desc.threshold = t;
+        Ok(())
+    }
+
+    /// Score a batch.
+    pub fn score(
+        &mut self,
+        events: &[&Map<String, Value>],
+        explain: usize,
+        out: &mut BatchResult,
+    ) -> Result<(), EngineError> {
+        self.batch.clear();
+        for e in events {
+            self.model.push(&mut self.batch, *e);
+        }
+        self.model.score(&self.batch, &mut self.scores);
+        out.score.clone_from(&self.scores.score);
+        out.raw.clone_from(&self.scores.raw);
+        out.flag.clone_from(&self.scores.flag);
+        out.mask_words = self.model.features().len().div_ceil(64);
+        out.masks.clear();
+        for i in 0..events.len() {
+            out.masks.extend_from_slice(self.batch.mask(i));
+        }
+        out.reasons.clear();
+        if explain > 0 {
+            out.reasons
+                .extend((0..events.len()).map(|i| self.model.explain(self.batch.row(i), explain)));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,472 @@
+//! The WebAssembly engine: the embedded scorer module run by wasmtime.
+//!
+//! Sandbox: the module may import nothing (no WASI, no host functions — the
+//! linker offers none, so a module with imports fails to instantiate), its
+//! memory is capped, and every call has a time bound enforced by epoch
+//! interruption (a ticker thread advances the engine's epoch every 10 ms).
+//! A trap, a timeout or the memory cap becomes an [`EngineError`]; the
+//! instance is then rebuilt and the model reloaded, so the next batch runs.
+//!
+//! One [`WasmRuntime`] per process (engine + compiled module + ticker); one
+//! store and instance per loaded model.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use scorer_wasm::wire::{BatchWriter, ResultsView};
+use serde_json::{Map, Value};
+use wasmtime::{
+    Config, Engine as WtEngine, Instance, Linker, Memory, Module, Store, StoreLimits,
+    StoreLimitsBuilder, Trap, TypedFunc,
+};
+
+use super::cache::{self, CacheOutcome};
+use super::{BatchResult, Description, EngineError, Trust};
+
+/// The scorer module built from scorer-wasm by this crate's build script.
+pub static SCORER_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/scorer.wasm"));
+
+const TICK: Duration = Duration::from_millis(10);
+
+/// Bounds of the sandbox.
+#[derive(Debug, Clone, Copy)]
+pub struct WasmLimits {
+    /// Largest linear memory, bytes (default 1 GiB).
+    pub memory_bytes: usize,
+    /// Longest scoring call (one batch).
+    pub call_timeout: Duration,
+    /// Longest load (parse, verify and compile an artifact).
+    pub load_timeout: Duration,
+}
+
+impl Default for WasmLimits {
+    fn default() -> Self {
+        WasmLimits {
+            memory_bytes: 1 << 30,
+            call_timeout: Duration::from_secs(30),
+            load_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Engine, compiled module and epoch ticker, shared by every model of a process.
+pub struct WasmRuntime {
+    engine: WtEngine,
+    module: Module,
+    limits: WasmLimits,
+    stop: Arc<AtomicBool>,
+    /// How the compiled module was obtained.
+    pub cache: CacheOutcome,
+}
+
+impl Drop for WasmRuntime {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+impl WasmRuntime {
+    /// Compile (or load from `cache_dir`) the embedded scorer module.
+    pub fn new(limits: WasmLimits, cache_dir: Option<&Path>) -> Result<WasmRuntime, EngineError> {
+        Self::with_module(SCORER_WASM, limits, cache_dir)
+    }
+
+    /// Like [`WasmRuntime::new`] with another module (tests of the sandbox use this).
+    pub fn with_module(
+        wasm: &[u8],
+        limits: WasmLimits,
+        cache_dir: Option<&Path>,
+    ) -> Result<WasmRuntime, EngineError> {
+        let mut config = Config::new();
+        config.epoch_interruption(true);
+        let engine = WtEngine::new(&config).map_err(|e| EngineError::Module(e.to_string()))?;
+        let (module, cache) = cache::load(&engine, wasm, cache_dir)
+            .map_err(|e| EngineError::Module(format!("not a valid scorer module: {e}")))?;
+        if let Some(import) = module.imports().next() {
+            return Err(EngineError::Module(format!(
+                "the module imports `{}::{}`; the scorer must import nothing",
+                import.module(),
+                import.name()
+            )));
+        }
+        let stop = Arc::new(AtomicBool::new(false));
+        let (e, s) = (engine.clone(), stop.clone());
+        std::thread::Builder::new()
+            .name("riskscore-epoch".into())
+            .spawn(move || {
+                while !s.load(Ordering::Relaxed) {
+                    std::thread::sleep(TICK);
+                    e.increment_epoch();
+                }
+            })
+            .map_err(|e| EngineError::Module(format!("cannot start the epoch ticker: {e}")))?;
+        Ok(WasmRuntime {
+            engine,
+            module,
+            limits,
+            stop,
+            cache,
+        })
+    }
+
+    fn ticks(&self) -> u64 {
+        ticks(self.limits.call_timeout)
+    }
+}
+
+fn ticks(d: Duration) -> u64 {
+    (d.as_millis() / TICK.as_millis()).max(1) as u64
+}
+
+impl WasmRuntime {}
+
+struct Exports {
+    memory: Memory,
+    reserve: TypedFunc<u32, u32>,
+    load: TypedFunc<(u32, u32, u32, u32), i32>,
+    describe: TypedFunc<i32, i32>,
+    set_threshold: TypedFunc<(i32, f64), i32>,
+    score: TypedFunc<(i32, u32, u32, u32), i32>,
+    out_ptr: TypedFunc<(), u32>,
+    out_len: TypedFunc<(), u32>,
+    msg_ptr: TypedFunc<(), u32>,
+    msg_len: TypedFunc<(), u32>,
+}
+
+/// A model loaded in its own sandboxed instance.
+pub struct WasmEngine {
+    store: Store<StoreLimits>,
+    ex: Exports,
+    handle: i32,
+    desc: Description,
+    writer: BatchWriter,
+    // Kept to rebuild the instance after a trap.
+    module: Module,
+    engine: WtEngine,
+    limits: WasmLimits,
+    ticks: u64,
+    artifact: Vec<u8>,
+    options: Vec<u8>,
+    threshold: Option<f64>,
+}
+
+fn classify(e: wasmtime::Error, limits: &WasmLimits, bound: Duration) -> EngineError {
+    if let Some(t) = e.downcast_ref::<Trap>() {
+        if *t == Trap::Interrupt {
+            return EngineError::Timeout(bound.as_millis() as u64);
+        }
+    }
+    let text = format!("{e:#}");
+    if text.contains("grow") || text.contains("memory") && text.contains("limit") {
+        return EngineError::MemoryLimit(limits.memory_bytes);
+    }
+    EngineError::Trap(text.lines().next().unwrap_or("").to_string())
+}
+
+fn instantiate(
+    engine: &WtEngine,
+    module: &Module,
+    limits: &WasmLimits,
+) -> Result<(Store<StoreLimits>, Exports), EngineError> {
+    let store_limits = StoreLimitsBuilder::new()
+        .memory_size(limits.memory_bytes)
+        .instances(1)
+        .memories(1)
+        .tables(4)
+        .trap_on_grow_failure(true)
+        .build();
+    let mut store = Store::new(engine, store_limits);
+    store.limiter(|l| l);
+    store.epoch_deadline_trap();
+    store.set_epoch_deadline(u64::MAX / 2);
+    let linker: Linker<StoreLimits> = Linker::new(engine);
+    let instance: Instance = linker
+        .instantiate(&mut store, module)
+        .map_err(|e| EngineError::Module(format!("{e:#}")))?;
+    let m = |e: wasmtime::Error| EngineError::Module(format!("{e:#}"));
+    let ex = Exports {
+        memory: instance
+            .get_memory(&mut store, "memory")
+            .ok_or_else(|| EngineError::Module("no exported memory".into()))?,
+        reserve: instance
+            .get_typed_func(&mut store, "rs_reserve")
+            .map_err(m)?,
+        load: instance.get_typed_func(&mut store, "rs_load").map_err(m)?,
+        describe: instance
+            .get_typed_func(&mut store, "rs_describe")
+            .map_err(m)?,
+        set_threshold: instance
+            .get_typed_func(&mut store, "rs_set_threshold")
+            .map_err(m)?,
+        score: instance.get_typed_func(&mut store, "rs_score").map_err(m)?,
+        out_ptr: instance
+            .get_typed_func(&mut store, "rs_output_ptr")
+            .map_err(m)?,
+        out_len: instance
+            .get_typed_func(&mut store, "rs_output_len")
+            .map_err(m)?,
+        msg_ptr: instance
+            .get_typed_func(&mut store, "rs_message_ptr")
+            .map_err(m)?,
+        msg_len: instance
+            .get_typed_func(&mut store, "rs_message_len")
+            .map_err(m)?,
+    };
+    let version: TypedFunc<(), u32> = instance
+        .get_typed_func(&mut store, "rs_abi_version")
+        .map_err(m)?;
+    match version.call(&mut store, ()) {
+        Ok(1) => Ok((store, ex)),
+        Ok(v) => Err(EngineError::Module(format!(
+            "scorer ABI version {v}, this host speaks 1"
+        ))),
+        Err(e) => Err(EngineError::Module(format!("{e:#}"))),
+    }
+}
+
+fn read(
+    store: &Store<StoreLimits>,
+    memory: &Memory,
+    ptr: u32,
+    len: u32,
+) -> Result<Vec<u8>, EngineError> {
+    memory
+        .data(store)
+        .get(ptr as usize..ptr as usize + len as usize)
+        .map(<[u8]>::to_vec)
+        .ok_or_else(|| {
+            EngineError::Module("the scorer returned a buffer outside its memory".into())
+        })
+}
+
+impl WasmEngine {
+    /// Instantiate the scorer and load `artifact` in it.
+    pub fn load(rt: &WasmRuntime, artifact: &[u8], trust: &Trust) -> Result<Self, EngineError> {
+        let keys: Vec<String> = trust
+            .keys
+            .iter()
+            .map(|k| base64::engine::general_purpose::STANDARD.encode(k.as_bytes()))
+            .collect();
+        let options = serde_json::to_vec(&serde_json::json!({
+            "allow_unsigned": trust.allow_unsigned,
+            "require_approved": !trust.allow_unsigned,
+            "trusted_keys": keys,
+        }))
+        .unwrap_or_default();
+        let (store, ex) = instantiate(&rt.engine, &rt.module, &rt.limits)?;
+        let mut me = WasmEngine {
+            store,
+            ex,
+            handle: -1,
+            desc: Description {
+                id: String::new(),
+                fields: vec![],
+                features: vec![],
+                width: 0,
+                threshold: 0.0,
+                signature: Value::Null,
+                metadata: serde_json::from_value(serde_json::json!({"name": "", "version": "", "created": "", "approval": "draft"}))
+                    .map_err(|e| EngineError::Module(e.to_string()))?,
+            },
+            writer: BatchWriter::default(),
+            module: rt.module.clone(),
+            engine: rt.engine.clone(),
+            limits: rt.limits,
+            ticks: rt.ticks(),
+            artifact: artifact.to_vec(),
+            options,
+            threshold: None,
+        };
+        me.load_model()?;
+        Ok(me)
+    }
+
+    fn message(&mut self) -> String {
+        let p = self.ex.msg_ptr.call(&mut self.store, ()).unwrap_or(0);
+        let n = self.ex.msg_len.call(&mut self.store, ()).unwrap_or(0);
+        read(&self.store, &self.ex.memory, p, n)
+            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .unwrap_or_default()
+    }
+
+    /// Copy `bytes` into the guest's input buffer; returns its address.
+    fn put(&mut self, bytes: &[u8]) -> Result<u32, EngineError> {
+        let ptr = self
+            .ex
+            .reserve
+            .call(&mut self.store, bytes.len() as u32)
+            .map_err(|e| classify(e, &self.limits, self.limits.call_timeout))?;
+        self.ex
+            .memory
+            .data_mut(&mut self.store)
+            .get_mut(ptr as usize..ptr as usize + bytes.len())
+            .ok_or_else(|| {
+                EngineError::Module("the scorer's input buffer lies outside its memory".into())
+            })?
+            .copy_from_slice(bytes);
+        Ok(ptr)
+    }
+
+    fn load_model(&mut self) -> Result<(), EngineError> {
+        self.store
+            .set_epoch_deadline(ticks(self.limits.load_timeout));
+        // Artifact and options go into one reserved buffer, one after the other.
+        let mut both = self.artifact.clone();
+        both.extend_from_slice(&self.options);
+        let ptr = self.put(&both)?;
+        let (alen, olen) = (self.artifact.len() as u32, self.options.len() as u32);
+        let h = self
+            .ex
+            .load
+            .call(&mut self.store, (ptr, alen, ptr + alen, olen))
+            .map_err(|e| classify(e, &self.limits, self.limits.load_timeout))?;
+        if h < 0 {
+            return Err(EngineError::Model(self.message()));
+        }
+        self.handle = h;
+        if self
+            .ex
+            .describe
+            .call(&mut self.store, h)
+            .map_err(|e| classify(e, &self.limits, self.limits.call_timeout))?
+            != 0
+        {
+            return Err(EngineError::Module(self.message()));
+        }
+        let text = self.message();
+        self.desc = serde_json::from_str(&text)
+            .map_err(|e| EngineError::Module(format!("description: {e}")))?;
+        if let Some(t) = self.threshold {
+            self.set_threshold(t)?;
+        }
+        Ok(())
+    }
+
+    /// Rebuild the instance after a trap and reload the model.
+    fn recover(&mut self) -> Result<(), EngineError> {
+        let (store, ex) = instantiate(&self.engine, &self.module, &self.limits)?;
+        self.store = store;
+        self.ex = ex;
+        self.load_model()
+    }
+
+    /// The model's description (as the guest reports it).
+    pub fn describe(&self) -> &Description {
+        &self.desc
+    }
+
+    /// Override the flag threshold.
+    pub fn set_threshold(&mut self, t: f64) -> Result<(), EngineError> {
+        self.store.set_epoch_deadline(self.ticks);
+        let rc = self
+            .ex
+            .set_threshold
+            .call(&mut self.store, (self.handle, t))
+            .map_err(|e| classify(e, &self.limits, self.limits.call_timeout))?;
+        if rc != 0 {
+            return Err(EngineError::Model(self.message()));
+        }
+        self.threshold = Some(t);
+        self.desc.threshold = t;
+        Ok(())
+    }
+
+    /// Score a batch: one copy in, one call, one copy out.
+    pub fn score(
+        &mut self,
+        events: &[&Map<String, Value>],
+        explain: usize,
+        out: &mut BatchResult,
+    ) -> Result<(), EngineError> {
+        let result = self.score_once(events, explain, out);
+        if let Err(
+            e @ (EngineError::Trap(_) | EngineError::Timeout(_) | EngineError::MemoryLimit(_)),
+        ) = &result
+        {
+            tracing::warn!(error = %e, "scorer instance failed; rebuilding it for the next batch");
+            if let Err(again) = self.recover() {
+                tracing::error!(error = %again, "scorer instance could not be rebuilt");
+            }
+        }
+        result
+    }
+
+    fn score_once(
+        &mut self,
+        events: &[&Map<String, Value>],
+        explain: usize,
+        out: &mut BatchResult,
+    ) -> Result<(), EngineError> {
+        let fields = std::mem::take(&mut self.desc.fields);
+        self.writer.reset(events.len(), fields.len());
+        for (c, name) in fields.iter().enumerate() {
+            for (r, e) in events.iter().enumerate() {
+                if let Some(v) = e.get(name) {
+                    self.writer.set(c, r, scorer_core::json_field(v));
+                }
+            }
+        }
+        self.desc.fields = fields;
+        let bytes = std::mem::take(&mut self.writer);
+        let mut writer = bytes;
+        let encoded = writer.finish();
+        let put = self.put(encoded);
+        let len = encoded.len() as u32;
+        self.writer = writer;
+        let ptr = put?;
+        self.store.set_epoch_deadline(self.ticks);
+        let rc = self
+            .ex
+            .score
+            .call(&mut self.store, (self.handle, ptr, len, explain as u32))
+            .map_err(|e| classify(e, &self.limits, self.limits.call_timeout))?;
+        if rc != 0 {
+            return Err(EngineError::Batch(self.message()));
+        }
+        let p = self
+            .ex
+            .out_ptr
+            .call(&mut self.store, ())
+            .map_err(|e| classify(e, &self.limits, self.limits.call_timeout))?;
+        let n = self
+            .ex
+            .out_len
+            .call(&mut self.store, ())
+            .map_err(|e| classify(e, &self.limits, self.limits.call_timeout))?;
+        let data = self.ex.memory.data(&self.store);
+        let bytes = data
+            .get(p as usize..p as usize + n as usize)
+            .ok_or_else(|| EngineError::Module("results outside the scorer's memory".into()))?;
+        let view = ResultsView::parse(bytes).map_err(EngineError::Module)?;
+        if view.n_rows != events.len() {
+            return Err(EngineError::Module(format!(
+                "{} results for {} events",
+                view.n_rows,
+                events.len()
+            )));
+        }
+        out.score.clear();
+        out.raw.clear();
+        out.flag.clear();
+        out.masks.clear();
+        out.mask_words = view.mask_words;
+        for i in 0..view.n_rows {
+            let r = view.row(i);
+            out.score.push(r.score);
+            out.raw.push(r.raw);
+            out.flag.push(r.flag);
+            for w in 0..view.mask_words {
+                out.masks.push(view.mask(i, w));
+            }
+        }
+        out.reasons.clear();
+        if explain > 0 {
+            out.reasons = serde_json::from_str(view.reasons())
+                .map_err(|e| EngineError::Module(format!("explanations: {e}")))?;
+        }
+        Ok(())
+    }
+}
