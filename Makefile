@@ -7,7 +7,10 @@ CARGO ?= cargo
 BIN := target/release/siem-adapter
 OUT := out
 
-.PHONY: setup build demo test lint unit wasm-check bench examples clean
+WASM_BINDGEN_VERSION := 0.2.130
+BROWSER_WASM := target/wasm-browser/wasm32-unknown-unknown/release/scorer_wasm.wasm
+
+.PHONY: setup build demo test lint unit wasm-check browser node-test bench examples clean
 
 setup:
 	@command -v rustup >/dev/null && rustup target add wasm32-unknown-unknown >/dev/null 2>&1 || true
@@ -28,7 +31,7 @@ demo: build
 	@echo "--- the malformed input line, kept in place with its error:"
 	@sed -n 10p $(OUT)/scored.jsonl
 
-test: setup lint unit wasm-check
+test: setup lint unit wasm-check node-test
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -40,8 +43,22 @@ unit:
 wasm-check:
 	$(CARGO) build -p scorer-core --target wasm32-unknown-unknown --release
 
+# The wasm-bindgen package (browsers and Node) in scorer-wasm/npm/{node,web}.
+browser: setup
+	@wasm-bindgen --version 2>/dev/null | grep -q "$(WASM_BINDGEN_VERSION)" || \
+	  $(CARGO) install wasm-bindgen-cli --version $(WASM_BINDGEN_VERSION)
+	$(CARGO) build -p scorer-wasm --target wasm32-unknown-unknown --release --features browser --target-dir target/wasm-browser
+	wasm-bindgen --target nodejs --out-dir scorer-wasm/npm/node $(BROWSER_WASM)
+	wasm-bindgen --target web --out-dir scorer-wasm/npm/web $(BROWSER_WASM)
+
+# Node parity of the browser build against native scorer-core (needs the debug binary from `unit`).
+node-test: browser
+	$(CARGO) build -p siem-adapter
+	node --test tests/node/
+
 bench: build
 	bench/scoring.sh
+	bench/engine.sh
 
 examples: build
 	examples/train-examples.sh $(BIN)

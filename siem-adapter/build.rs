@@ -52,8 +52,8 @@ fn main() {
         .expect("cannot run cargo to build the scorer wasm module");
     if !status.success() {
         panic!(
-            "building scorer-wasm for wasm32-unknown-unknown failed; \
-             is the target installed? `rustup target add wasm32-unknown-unknown`"
+            "building scorer-wasm for wasm32-unknown-unknown failed (its cargo output is above); \
+             the target is installed with `rustup target add wasm32-unknown-unknown`"
         );
     }
     let built = target_dir.join("wasm32-unknown-unknown/release/scorer_wasm.wasm");

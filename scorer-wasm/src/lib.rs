@@ -10,9 +10,15 @@
 //!   module imports nothing. Build it with
 //!   `cargo build -p scorer-wasm --target wasm32-unknown-unknown --release`.
 //!
+//! - [`browser`] (feature `browser`): the wasm-bindgen API for browsers and
+//!   Node — `Scorer.fromArtifact`, `score`, `scoreBatch`, `explain`,
+//!   `metadata`, `verify` — packaged by `make browser` into `scorer-wasm/npm/`.
+//!
 //! The scorer holds no logic of its own: it converts inputs and calls scorer-core.
 #![deny(missing_docs)]
 
 #[cfg(target_arch = "wasm32")]
 mod abi;
+#[cfg(feature = "browser")]
+pub mod browser;
 pub mod wire;

@@ -1,0 +1,221 @@
+//! The browser face (cargo feature `browser`): a wasm-bindgen API over
+//! scorer-core, packaged for `--target web` and `--target nodejs` with
+//! TypeScript typings (see `npm/`).
+//!
+//! ```js
+//! const scorer = Scorer.fromArtifact(jsonText, { allowUnsigned: false, trustedKeys: [pubKeyBase64] });
+//! scorer.metadata();            // name, version, approval, metrics, ...
+//! scorer.verify();              // { status: "verified", key_id } | { status: "unsigned", ... }
+//! scorer.score(event);          // { model_output_risk_score, anomaly_flag, risk_model, ... }
+//! scorer.scoreBatch(events);    // one result per event, in order
+//! scorer.explain(event, 3);     // [{ feature, field, contribution }, ...]
+//! ```
+//!
+//! Conversions only: every number comes from scorer-core, the same code the
+//! wasmtime host and the native build run.
+
+use scorer_core::artifact::parse_public_key;
+use scorer_core::{FeatureBatch, LoadOptions, Model, Scores};
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &'static str = r#"
+export interface ScorerOptions {
+  /** Accept unsigned, untrusted or unapproved artifacts (development only). Tampered ones are always refused. */
+  allowUnsigned?: boolean;
+  /** Trusted Ed25519 public keys: base64, or the content of a riskscore .pub key file. */
+  trustedKeys?: string[];
+}
+export interface ScoreResult {
+  model_output_risk_score?: number;
+  anomaly_flag?: 0 | 1;
+  risk_model: string;
+  risk_missing_fields?: string[];
+  risk_error?: string;
+  raw?: number;
+}
+export interface Reason { feature: string; field: string; contribution: number; }
+"#;
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Options {
+    #[serde(default)]
+    allow_unsigned: bool,
+    #[serde(default)]
+    trusted_keys: Vec<String>,
+}
+
+#[derive(Serialize)]
+struct ScoreResult {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    model_output_risk_score: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    anomaly_flag: Option<u8>,
+    risk_model: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    risk_missing_fields: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    risk_error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    raw: Option<f64>,
+}
+
+fn to_js<T: Serialize>(v: &T) -> Result<JsValue, JsError> {
+    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| JsError::new(&e.to_string()))
+}
+
+/// A loaded, verified model.
+#[wasm_bindgen]
+pub struct Scorer {
+    model: Model,
+    batch: FeatureBatch,
+    scores: Scores,
+}
+
+#[wasm_bindgen]
+impl Scorer {
+    /// Load an artifact from its JSON text. Throws with a readable message when refused.
+    #[wasm_bindgen(js_name = fromArtifact)]
+    pub fn from_artifact(json_text: &str, options: JsValue) -> Result<Scorer, JsError> {
+        let o: Options = if options.is_undefined() || options.is_null() {
+            Options::default()
+        } else {
+            serde_wasm_bindgen::from_value(options)
+                .map_err(|e| JsError::new(&format!("options: {e}")))?
+        };
+        let mut keys = Vec::new();
+        for k in &o.trusted_keys {
+            keys.push(parse_public_key(k).map_err(|e| JsError::new(&e.to_string()))?);
+        }
+        let opts = LoadOptions {
+            trusted_keys: keys,
+            allow_unsigned: o.allow_unsigned,
+            require_approved: !o.allow_unsigned,
+        };
+        let model =
+            Model::load(json_text.as_bytes(), &opts).map_err(|e| JsError::new(&e.to_string()))?;
+        Ok(Scorer {
+            batch: model.new_batch(),
+            scores: Scores::default(),
+            model,
+        })
+    }
+
+    /// Metadata: name, version, description, author, created, approval, metrics, tags.
+    pub fn metadata(&self) -> Result<JsValue, JsError> {
+        to_js(self.model.metadata())
+    }
+
+    /// What integrity verification established at load.
+    pub fn verify(&self) -> Result<JsValue, JsError> {
+        to_js(self.model.signature())
+    }
+
+    /// The event fields the model reads.
+    pub fn fields(&self) -> Result<JsValue, JsError> {
+        to_js(&self.model.fields())
+    }
+
+    /// The features (field, name, transform) in schema order.
+    pub fn features(&self) -> Result<JsValue, JsError> {
+        to_js(&self.model.features())
+    }
+
+    /// The training baseline (histograms per feature column and of the score), if any.
+    pub fn baseline(&self) -> Result<JsValue, JsError> {
+        to_js(&self.model.artifact().baseline)
+    }
+
+    /// The flag threshold in force.
+    pub fn threshold(&self) -> f64 {
+        self.model.threshold()
+    }
+
+    /// Override the flag threshold (0..1).
+    #[wasm_bindgen(js_name = setThreshold)]
+    pub fn set_threshold(&mut self, t: f64) -> Result<(), JsError> {
+        self.model
+            .set_threshold(t)
+            .map_err(|e| JsError::new(&e.to_string()))
+    }
+
+    /// Score one event object.
+    pub fn score(&mut self, event: JsValue) -> Result<JsValue, JsError> {
+        let v: serde_json::Value =
+            serde_wasm_bindgen::from_value(event).unwrap_or(serde_json::Value::Null);
+        let r = self.score_values(std::slice::from_ref(&v));
+        to_js(&r[0])
+    }
+
+    /// Score an array of event objects: one result per event, in order.
+    #[wasm_bindgen(js_name = scoreBatch)]
+    pub fn score_batch(&mut self, events: JsValue) -> Result<JsValue, JsError> {
+        let v: Vec<serde_json::Value> = serde_wasm_bindgen::from_value(events)
+            .map_err(|e| JsError::new(&format!("scoreBatch expects an array of events: {e}")))?;
+        to_js(&self.score_values(&v))
+    }
+
+    /// Top `k` features pushing the event's risk up.
+    pub fn explain(&mut self, event: JsValue, k: usize) -> Result<JsValue, JsError> {
+        let v: serde_json::Value =
+            serde_wasm_bindgen::from_value(event).unwrap_or(serde_json::Value::Null);
+        self.batch.clear();
+        self.model.push(&mut self.batch, &v);
+        to_js(&self.model.explain(self.batch.row(0), k))
+    }
+}
+
+impl Scorer {
+    fn score_values(&mut self, events: &[serde_json::Value]) -> Vec<ScoreResult> {
+        self.batch.clear();
+        for e in events {
+            self.model.push(&mut self.batch, e);
+        }
+        self.model.score(&self.batch, &mut self.scores);
+        let id = self.model.id();
+        events
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                let missing: Vec<String> = {
+                    let mut m: Vec<String> = Vec::new();
+                    for f in self.model.missing_features(self.batch.mask(i)) {
+                        if !m.contains(&f.field) {
+                            m.push(f.field.clone());
+                        }
+                    }
+                    m
+                };
+                let s = self.scores.score[i];
+                let error = if !e.is_object() {
+                    Some("event is not an object".to_string())
+                } else if s.is_nan() {
+                    Some("model output is not a number (feature values overflow the model's arithmetic)".into())
+                } else {
+                    None
+                };
+                match error {
+                    Some(err) => ScoreResult {
+                        model_output_risk_score: None,
+                        anomaly_flag: None,
+                        risk_model: id.clone(),
+                        risk_missing_fields: vec![],
+                        risk_error: Some(err),
+                        raw: None,
+                    },
+                    None => ScoreResult {
+                        model_output_risk_score: Some(s),
+                        anomaly_flag: Some(self.scores.flag[i]),
+                        risk_model: id.clone(),
+                        risk_missing_fields: missing,
+                        risk_error: None,
+                        raw: Some(self.scores.raw[i]),
+                    },
+                }
+            })
+            .collect()
+    }
+}

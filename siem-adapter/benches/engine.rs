@@ -1,0 +1,126 @@
+//! The engine benchmarks of issue [2/8]:
+//!
+//! * `engine/<model>/{native,wasm}`: batch scoring of events through each
+//!   engine — the whole host path (events → wasm batch → one call → results,
+//!   or native featurize + score), 4,096 events per batch, single thread;
+//! * `start/{warm_cache,cold_cache}`: making the wasm runtime (compile, or
+//!   load the cached compiled module) plus instantiating and loading the
+//!   example random forest.
+//!
+//! Models: the scikit-learn-sized artifacts of `bench/sklearn_peer.py`
+//! (RISKSCORE_BENCH_DIR, default target/bench-peer: LR 32 features, RF 100
+//! trees depth 12, IF 100 trees) and the example models. Run via
+//! `bench/engine.sh`, which prints the wasm/native ratios.
+
+use std::path::{Path, PathBuf};
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use serde_json::{Map, Value};
+use siem_adapter::engine::{BatchResult, Engine, EngineKind, Trust, WasmLimits, WasmRuntime};
+
+const BATCH: usize = 4096;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+fn peer_dir() -> PathBuf {
+    std::env::var("RISKSCORE_BENCH_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| repo().join("target/bench-peer"))
+}
+
+fn peer_events(d: &Path) -> Vec<Map<String, Value>> {
+    let text = std::fs::read_to_string(d.join("bench_rows.csv"))
+        .expect("run bench/engine.sh: it makes target/bench-peer");
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    lines
+        .take(BATCH)
+        .map(|l| {
+            header
+                .iter()
+                .zip(l.split(','))
+                .map(|(h, v)| (h.to_string(), Value::String(v.to_string())))
+                .collect()
+        })
+        .collect()
+}
+
+fn alert_events() -> Vec<Map<String, Value>> {
+    let text = std::fs::read_to_string(repo().join("examples/data/alerts_new.jsonl")).unwrap();
+    let one: Vec<Map<String, Value>> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    one.iter().cycle().take(BATCH).cloned().collect()
+}
+
+fn bench(c: &mut Criterion) {
+    let trust = Trust {
+        keys: vec![],
+        allow_unsigned: true,
+    };
+    let cache = tempfile::tempdir().unwrap();
+    let rt = WasmRuntime::new(WasmLimits::default(), Some(cache.path())).unwrap();
+    let d = peer_dir();
+    let peer = peer_events(&d);
+    let alerts = alert_events();
+    let mut g = c.benchmark_group("engine");
+    g.throughput(Throughput::Elements(BATCH as u64));
+    g.sample_size(10);
+    let models: Vec<(String, PathBuf, &Vec<Map<String, Value>>)> = vec![
+        ("bench_lr".into(), d.join("bench_lr.json"), &peer),
+        ("bench_rf".into(), d.join("bench_rf.json"), &peer),
+        ("bench_if".into(), d.join("bench_if.json"), &peer),
+        (
+            "threat_rf".into(),
+            repo().join("examples/models/threat_rf.json"),
+            &alerts,
+        ),
+    ];
+    for (name, path, events) in &models {
+        let bytes = std::fs::read(path).unwrap();
+        let refs: Vec<&Map<String, Value>> = events.iter().collect();
+        for kind in [EngineKind::Native, EngineKind::Wasm] {
+            let mut e = Engine::load(kind, &bytes, &trust, Some(&rt)).unwrap();
+            let mut out = BatchResult::default();
+            let label = if kind == EngineKind::Wasm {
+                "wasm"
+            } else {
+                "native"
+            };
+            g.bench_function(BenchmarkId::new(name.as_str(), label), |b| {
+                b.iter(|| e.score(&refs, 0, &mut out).unwrap())
+            });
+        }
+    }
+    g.finish();
+
+    let rf = std::fs::read(repo().join("examples/models/threat_rf.json")).unwrap();
+    let mut g = c.benchmark_group("start");
+    g.sample_size(10);
+    g.bench_function("warm_cache", |b| {
+        b.iter(|| {
+            let rt = WasmRuntime::new(WasmLimits::default(), Some(cache.path())).unwrap();
+            Engine::load(EngineKind::Wasm, &rf, &trust, Some(&rt)).unwrap()
+        })
+    });
+    g.bench_function("cold_cache", |b| {
+        b.iter(|| {
+            let fresh = tempfile::tempdir().unwrap();
+            let rt = WasmRuntime::new(WasmLimits::default(), Some(fresh.path())).unwrap();
+            Engine::load(EngineKind::Wasm, &rf, &trust, Some(&rt)).unwrap()
+        })
+    });
+    g.bench_function("native_load", |b| {
+        b.iter(|| Engine::load(EngineKind::Native, &rf, &trust, None).unwrap())
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);
