@@ -59,6 +59,9 @@ fn alert_events() -> Vec<Map<String, Value>> {
     one.iter().cycle().take(BATCH).cloned().collect()
 }
 
+/// (name, artifact path, events).
+type Case<'a> = (String, PathBuf, &'a Vec<Map<String, Value>>);
+
 fn bench(c: &mut Criterion) {
     let trust = Trust {
         keys: vec![],
@@ -72,7 +75,7 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("engine");
     g.throughput(Throughput::Elements(BATCH as u64));
     g.sample_size(10);
-    let models: Vec<(String, PathBuf, &Vec<Map<String, Value>>)> = vec![
+    let models: Vec<Case> = vec![
         ("bench_lr".into(), d.join("bench_lr.json"), &peer),
         ("bench_rf".into(), d.join("bench_rf.json"), &peer),
         ("bench_if".into(), d.join("bench_if.json"), &peer),
