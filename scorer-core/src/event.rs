@@ -18,6 +18,18 @@ pub enum Value<'a> {
     Text(&'a str),
     /// A JSON boolean.
     Bool(bool),
+    /// Text whose number reading is already known: `parse_number(text)`.
+    /// The wasm host sends numeric text this way (the wire's "numbers as
+    /// f64"), parsed with [`parse_number`] — the function the numeric
+    /// transforms use — so the guest need not parse it again; every
+    /// transform that reads text still sees the exact text.
+    NumericText(&'a str, f64),
+}
+
+/// How every numeric transform reads text: trimmed, then Rust's correctly
+/// rounded `f64` parse (NaN and ±inf included; callers reject them).
+pub fn parse_number(text: &str) -> Option<f64> {
+    text.trim().parse::<f64>().ok()
 }
 
 /// A field as seen by the featurizer: its first value and how many values it has.

@@ -55,7 +55,7 @@ pub mod train;
 
 pub use artifact::{Approval, Artifact, Metadata, SignatureStatus};
 pub use error::{Error, Result};
-pub use event::{json_field, Event, Field, Value};
+pub use event::{json_field, parse_number, Event, Field, Value};
 pub use explain::{format_reasons, Reason};
 pub use model::{FeatureBatch, LoadOptions, Model, Scores};
 pub use schema::{Featurizer, Schema};

@@ -4,7 +4,8 @@
 //! | export | does |
 //! |---|---|
 //! | `rs_abi_version() -> u32` | 1 |
-//! | `rs_reserve(len) -> ptr` | a guest-owned input buffer of `len` bytes (reused across calls) |
+//! | `rs_alloc(len) -> ptr`, `rs_free(ptr, len)` | allocate and free guest memory for the host |
+//! | `rs_reserve(len) -> ptr` | a guest-owned input buffer of `len` bytes, reused across calls (what the siem-adapter host uses: no allocation per batch) |
 //! | `rs_load(art_ptr, art_len, opt_ptr, opt_len) -> i32` | load an artifact; handle ≥ 0 or an error code < 0 |
 //! | `rs_describe(handle) -> i32` | model description JSON into the message buffer |
 //! | `rs_set_threshold(handle, f64) -> i32` | override the flag threshold |
@@ -111,6 +112,25 @@ fn options(bytes: &[u8]) -> Result<LoadOptions, String> {
 #[no_mangle]
 pub extern "C" fn rs_abi_version() -> u32 {
     1
+}
+
+/// Allocate `len` bytes for the host to fill; give them back with `rs_free`.
+#[no_mangle]
+pub extern "C" fn rs_alloc(len: u32) -> u32 {
+    let mut v = Vec::<u8>::with_capacity(len as usize);
+    let p = v.as_mut_ptr() as u32;
+    std::mem::forget(v);
+    p
+}
+
+/// Free memory from `rs_alloc(len)`.
+#[no_mangle]
+pub extern "C" fn rs_free(ptr: u32, len: u32) {
+    if ptr != 0 {
+        // SAFETY: `ptr` and `len` come from `rs_alloc(len)` (the ABI contract);
+        // a host breaking it can only corrupt this sandboxed instance.
+        unsafe { drop(Vec::from_raw_parts(ptr as *mut u8, 0, len as usize)) }
+    }
 }
 
 /// A guest-owned input buffer of `len` bytes; valid until the next `rs_reserve`.

@@ -8,12 +8,22 @@
 //! 4   u32 n_rows
 //! 8   u32 n_cols            = number of model fields
 //! 12  u32 strings_len
-//! 16  cells: n_cols × n_rows × 16 bytes; cell (c, r) at 16 + 16·(c·n_rows + r)
-//!       u8  kind            0 missing, 1 number, 2 text, 3 true, 4 false
+//! 16  cells: n_cols × n_rows × 24 bytes; cell (c, r) at 16 + 24·(c·n_rows + r)
+//!       u8  kind            0 missing, 1 number, 2 text, 3 true, 4 false,
+//!                           5 numeric text (text whose number reading is known)
 //!       u8  [0; 3]
 //!       u32 count           number of values (multivalue fields), 0 when missing
-//!       u64 payload         number: f64 bits; text: offset | len << 32 into strings
+//!       f64 number          kinds 1 and 5
+//!       u32 offset, u32 len kinds 2 and 5: the text in `strings`
 //! ..  strings: strings_len bytes of UTF-8
+//! ```
+//!
+//! Numbers travel as f64: the host reads text with `scorer_core::parse_number`
+//! (the function the numeric transforms use) and sends numeric text as kind 5,
+//! number and text together, so the guest does not parse decimals again and
+//! text transforms still see the exact text.
+//!
+//! ```text
 //! ```
 //!
 //! **Results** of a batch:
@@ -39,7 +49,7 @@ pub const BATCH_MAGIC: &[u8; 4] = b"RSB1";
 /// Magic of a result.
 pub const RESULT_MAGIC: &[u8; 4] = b"RSR1";
 /// Bytes per cell.
-pub const CELL: usize = 16;
+pub const CELL: usize = 24;
 const HEADER: usize = 16;
 
 const KIND_MISSING: u8 = 0;
@@ -47,6 +57,7 @@ const KIND_NUMBER: u8 = 1;
 const KIND_TEXT: u8 = 2;
 const KIND_TRUE: u8 = 3;
 const KIND_FALSE: u8 = 4;
+const KIND_NUMERIC_TEXT: u8 = 5;
 
 fn u32_at(b: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?))
@@ -66,11 +77,13 @@ pub struct BatchWriter {
     out: Vec<u8>,
 }
 
-fn cell(kind: u8, count: u32, payload: u64) -> [u8; CELL] {
+fn cell(kind: u8, count: u32, number: f64, off: u32, len: u32) -> [u8; CELL] {
     let mut c = [0u8; CELL];
     c[0] = kind;
     c[4..8].copy_from_slice(&count.to_le_bytes());
-    c[8..16].copy_from_slice(&payload.to_le_bytes());
+    c[8..16].copy_from_slice(&number.to_bits().to_le_bytes());
+    c[16..20].copy_from_slice(&off.to_le_bytes());
+    c[20..24].copy_from_slice(&len.to_le_bytes());
     c
 }
 
@@ -86,22 +99,18 @@ impl BatchWriter {
 
     /// Set cell (col, row) from a field value.
     pub fn set(&mut self, col: usize, row: usize, field: Field<'_>) {
+        let n = field.count as u32;
         let c = match field.first {
-            Value::Missing => cell(KIND_MISSING, 0, 0),
-            Value::Number(x) => cell(KIND_NUMBER, field.count as u32, x.to_bits()),
-            Value::Bool(b) => cell(
-                if b { KIND_TRUE } else { KIND_FALSE },
-                field.count as u32,
-                0,
-            ),
-            Value::Text(s) => {
-                let off = self.strings.len() as u64;
+            Value::Missing => cell(KIND_MISSING, 0, 0.0, 0, 0),
+            Value::Number(x) => cell(KIND_NUMBER, n, x, 0, 0),
+            Value::Bool(b) => cell(if b { KIND_TRUE } else { KIND_FALSE }, n, 0.0, 0, 0),
+            Value::Text(s) | Value::NumericText(s, _) => {
+                let off = self.strings.len() as u32;
                 self.strings.extend_from_slice(s.as_bytes());
-                cell(
-                    KIND_TEXT,
-                    field.count as u32,
-                    off | ((s.len() as u64) << 32),
-                )
+                match scorer_core::parse_number(s) {
+                    Some(x) => cell(KIND_NUMERIC_TEXT, n, x, off, s.len() as u32),
+                    None => cell(KIND_TEXT, n, 0.0, off, s.len() as u32),
+                }
             }
         };
         self.cells[col * self.n_rows + row] = c;
@@ -170,9 +179,9 @@ impl<'a> BatchView<'a> {
         for (i, c) in cells.chunks_exact(CELL).enumerate() {
             match c[0] {
                 KIND_MISSING | KIND_NUMBER | KIND_TRUE | KIND_FALSE => {}
-                KIND_TEXT => {
-                    let p = u64_at(c, 8).unwrap_or(0);
-                    let (off, len) = ((p & 0xffff_ffff) as usize, (p >> 32) as usize);
+                KIND_TEXT | KIND_NUMERIC_TEXT => {
+                    let off = u32_at(c, 16).unwrap_or(0) as usize;
+                    let len = u32_at(c, 20).unwrap_or(0) as usize;
                     let end = off.checked_add(len).ok_or("text cell overflows")?;
                     if end > strings.len()
                         || !strings.is_char_boundary(off)
@@ -199,17 +208,20 @@ impl<'a> BatchView<'a> {
             return Field::MISSING;
         };
         let count = u32_at(c, 4).unwrap_or(0) as usize;
-        let payload = u64_at(c, 8).unwrap_or(0);
+        let number = f64::from_bits(u64_at(c, 8).unwrap_or(0));
+        let text = || {
+            let off = u32_at(c, 16).unwrap_or(0) as usize;
+            let len = u32_at(c, 20).unwrap_or(0) as usize;
+            self.strings.get(off..off + len)
+        };
         let first = match c[0] {
-            KIND_NUMBER => Value::Number(f64::from_bits(payload)),
+            KIND_NUMBER => Value::Number(number),
             KIND_TRUE => Value::Bool(true),
             KIND_FALSE => Value::Bool(false),
-            KIND_TEXT => {
-                let (off, len) = ((payload & 0xffff_ffff) as usize, (payload >> 32) as usize);
-                self.strings
-                    .get(off..off + len)
-                    .map_or(Value::Missing, Value::Text)
-            }
+            KIND_TEXT => text().map_or(Value::Missing, Value::Text),
+            // The host parsed it with scorer_core::parse_number; it is trusted
+            // here as it is for every other value it sends.
+            KIND_NUMERIC_TEXT => text().map_or(Value::Missing, |t| Value::NumericText(t, number)),
             _ => return Field::MISSING,
         };
         Field {
@@ -372,7 +384,7 @@ mod tests {
             .unwrap_err()
             .contains("unknown kind"));
         let mut bad = good.clone();
-        bad[24] = 2; // offset 2 + len 3 > 3
+        bad[32] = 2; // offset 2 + len 3 > 3
         assert!(BatchView::parse(&bad, 1)
             .unwrap_err()
             .contains("outside the strings"));

@@ -405,3 +405,38 @@ fn the_compiled_module_cache_hits_and_survives_corruption() {
     let rf = std::fs::read(repo().join("examples/models/threat_rf.json")).unwrap();
     Engine::load(EngineKind::Wasm, &rf, &dev_trust(), Some(&third)).unwrap();
 }
+
+#[test]
+fn the_scorer_exports_exactly_the_documented_abi() {
+    let engine = wasmtime::Engine::default();
+    let module = wasmtime::Module::new(&engine, siem_adapter::engine::SCORER_WASM).unwrap();
+    assert_eq!(
+        module.imports().count(),
+        0,
+        "the scorer must import nothing"
+    );
+    let mut exports: Vec<String> = module
+        .exports()
+        .map(|e| e.name().to_string())
+        .filter(|n| n.starts_with("rs_"))
+        .collect();
+    exports.sort();
+    assert_eq!(
+        exports,
+        [
+            "rs_abi_version",
+            "rs_alloc",
+            "rs_describe",
+            "rs_free",
+            "rs_load",
+            "rs_message_len",
+            "rs_message_ptr",
+            "rs_output_len",
+            "rs_output_ptr",
+            "rs_reserve",
+            "rs_score",
+            "rs_set_threshold",
+            "rs_unload"
+        ]
+    );
+}

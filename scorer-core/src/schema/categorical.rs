@@ -8,7 +8,7 @@ pub(crate) fn read_bool(v: Value<'_>, missing: bool) -> (bool, bool) {
     match v {
         Value::Bool(b) => (b, true),
         Value::Number(x) if x.is_finite() => (x != 0.0, true),
-        Value::Text(s) => {
+        Value::Text(s) | Value::NumericText(s, _) => {
             let s = s.trim();
             const TRUE: [&str; 6] = ["true", "t", "yes", "y", "1", "on"];
             const FALSE: [&str; 6] = ["false", "f", "no", "n", "0", "off"];
@@ -66,7 +66,7 @@ impl std::fmt::Write for NumText {
 /// Calls `f` with the value as text (numbers and booleans formatted), or returns None when missing.
 pub(crate) fn with_text<R>(v: Value<'_>, f: impl FnOnce(&str) -> R) -> Option<R> {
     match v {
-        Value::Text(s) => Some(f(s)),
+        Value::Text(s) | Value::NumericText(s, _) => Some(f(s)),
         Value::Number(x) if x.is_finite() => Some(f(NumText::new(x).as_str())),
         Value::Bool(b) => Some(f(if b { "true" } else { "false" })),
         _ => None,

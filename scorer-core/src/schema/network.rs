@@ -77,7 +77,9 @@ impl IpClass {
 /// One-hot of the class; unparsable or missing → all zero and `false`.
 pub(crate) fn ip_class(v: Value<'_>, out: &mut [f64]) -> bool {
     out.fill(0.0);
-    let Value::Text(s) = v else { return false };
+    let (Value::Text(s) | Value::NumericText(s, _)) = v else {
+        return false;
+    };
     let s = s.trim();
     // Accept a bracketed IPv6 literal and a trailing zone id (fe80::1%eth0).
     let s = s

@@ -8,10 +8,11 @@ pub(crate) fn read_number(v: Value<'_>, missing: f64) -> (f64, bool) {
     let x = match v {
         Value::Number(x) => x,
         Value::Bool(b) => f64::from(u8::from(b)),
-        Value::Text(s) => match s.trim().parse::<f64>() {
-            Ok(x) => x,
-            Err(_) => return (missing, false),
+        Value::Text(s) => match crate::event::parse_number(s) {
+            Some(x) => x,
+            None => return (missing, false),
         },
+        Value::NumericText(_, x) => x,
         Value::Missing => return (missing, false),
     };
     if x.is_finite() {

@@ -14,14 +14,12 @@ pub(crate) fn epoch_seconds(v: Value<'_>) -> Option<i64> {
     const LIMIT: f64 = 1e13; // ±316,000 years: keeps the arithmetic exact
     match v {
         Value::Number(x) if x.is_finite() && x.abs() < LIMIT => Some(x.floor() as i64),
-        Value::Text(s) => {
-            let s = s.trim();
-            match s.parse::<f64>() {
-                Ok(x) if x.is_finite() && x.abs() < LIMIT => Some(x.floor() as i64),
-                Ok(_) => None,
-                Err(_) => parse_iso8601(s),
-            }
-        }
+        Value::NumericText(_, x) => (x.is_finite() && x.abs() < LIMIT).then(|| x.floor() as i64),
+        Value::Text(s) => match crate::event::parse_number(s) {
+            Some(x) if x.is_finite() && x.abs() < LIMIT => Some(x.floor() as i64),
+            Some(_) => None,
+            None => parse_iso8601(s.trim()),
+        },
         _ => None,
     }
 }

@@ -402,8 +402,9 @@ impl WasmEngine {
     ) -> Result<(), EngineError> {
         let fields = std::mem::take(&mut self.desc.fields);
         self.writer.reset(events.len(), fields.len());
-        for (c, name) in fields.iter().enumerate() {
-            for (r, e) in events.iter().enumerate() {
+        // Event by event (each event's map stays hot in cache), field by field.
+        for (r, e) in events.iter().enumerate() {
+            for (c, name) in fields.iter().enumerate() {
                 if let Some(v) = e.get(name) {
                     self.writer.set(c, r, scorer_core::json_field(v));
                 }
