@@ -21,6 +21,6 @@ print(f"\n{'model':<10} {'native ev/s':>14} {'wasm ev/s':>14} {'wasm/native':>12
 for m in ["bench_lr", "bench_rf", "bench_if", "threat_rf"]:
     n, w = 4096 / (mean("engine", m, "native") / 1e9), 4096 / (mean("engine", m, "wasm") / 1e9)
     print(f"{m:<10} {n:>14,.0f} {w:>14,.0f} {w / n:>11.2f}x")
-for s in ["warm_cache", "cold_cache", "native_load"]:
-    print(f"start/{s:<12} {mean('start', s) / 1e6:8.2f} ms")
+for s in ["warm_cache", "cold_cache", "native_load", "runtime_warm_cache", "instantiate_and_load_lr"]:
+    print(f"start/{s:<24} {mean('start', s) / 1e6:8.2f} ms")
 PY

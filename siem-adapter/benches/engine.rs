@@ -5,7 +5,9 @@
 //!   or native featurize + score), 4,096 events per batch, single thread;
 //! * `start/{warm_cache,cold_cache}`: making the wasm runtime (compile, or
 //!   load the cached compiled module) plus instantiating and loading the
-//!   example random forest.
+//!   example random forest; `start/runtime_warm_cache` the runtime alone,
+//!   `start/instantiate_and_load_lr` a new instance loading the small example
+//!   logistic regression; `start/native_load` the forest loaded natively.
 //!
 //! Models: the scikit-learn-sized artifacts of `bench/sklearn_peer.py`
 //! (RISKSCORE_BENCH_DIR, default target/bench-peer: LR 32 features, RF 100
@@ -121,6 +123,15 @@ fn bench(c: &mut Criterion) {
     });
     g.bench_function("native_load", |b| {
         b.iter(|| Engine::load(EngineKind::Native, &rf, &trust, None).unwrap())
+    });
+    // The parts: the runtime alone (cached module + engine), then instantiate + load a small artifact.
+    g.bench_function("runtime_warm_cache", |b| {
+        b.iter(|| WasmRuntime::new(WasmLimits::default(), Some(cache.path())).unwrap())
+    });
+    let lr = std::fs::read(repo().join("examples/models/threat_lr.json")).unwrap();
+    let warm = WasmRuntime::new(WasmLimits::default(), Some(cache.path())).unwrap();
+    g.bench_function("instantiate_and_load_lr", |b| {
+        b.iter(|| Engine::load(EngineKind::Wasm, &lr, &trust, Some(&warm)).unwrap())
     });
     g.finish();
 }
