@@ -167,14 +167,8 @@ impl Model {
 
     /// Featurize one event onto the end of `batch`.
     pub fn push<E: Event + ?Sized>(&self, batch: &mut FeatureBatch, event: &E) {
-        let (w, m) = (batch.width, batch.words);
-        batch.x.resize(batch.x.len() + w, 0.0);
-        batch.mask.resize(batch.mask.len() + m, 0);
-        let xl = batch.x.len();
-        let ml = batch.mask.len();
-        self.featurizer
-            .featurize_into(event, &mut batch.x[xl - w..], &mut batch.mask[ml - m..]);
-        batch.rows += 1;
+        let (row, mask) = batch.grow();
+        self.featurizer.featurize_into(event, row, mask);
     }
 
     /// Featurize one event given by field index (see [`Model::fields`]) onto the end of `batch`.
@@ -183,14 +177,8 @@ impl Model {
         batch: &mut FeatureBatch,
         field: impl Fn(usize) -> crate::Field<'a>,
     ) {
-        let (w, m) = (batch.width, batch.words);
-        batch.x.resize(batch.x.len() + w, 0.0);
-        batch.mask.resize(batch.mask.len() + m, 0);
-        let xl = batch.x.len();
-        let ml = batch.mask.len();
-        self.featurizer
-            .featurize_indexed(field, &mut batch.x[xl - w..], &mut batch.mask[ml - m..]);
-        batch.rows += 1;
+        let (row, mask) = batch.grow();
+        self.featurizer.featurize_indexed(field, row, mask);
     }
 
     /// Score every row of `batch` into `out` (resized to the batch).
@@ -263,6 +251,16 @@ pub struct FeatureBatch {
 }
 
 impl FeatureBatch {
+    /// Append a zeroed row; returns it and its missing mask.
+    fn grow(&mut self) -> (&mut [f64], &mut [u64]) {
+        let (w, m) = (self.width, self.words);
+        self.x.resize(self.x.len() + w, 0.0);
+        self.mask.resize(self.mask.len() + m, 0);
+        self.rows += 1;
+        let (xl, ml) = (self.x.len(), self.mask.len());
+        (&mut self.x[xl - w..], &mut self.mask[ml - m..])
+    }
+
     /// Forget the rows, keep the capacity.
     pub fn clear(&mut self) {
         self.x.clear();

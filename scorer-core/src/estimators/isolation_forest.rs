@@ -15,8 +15,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::random_forest::check_forest_size;
-use super::tree::{PackedForest, TreeArrays};
+use super::tree::{pack_forest, PackedForest, StoredTree, TreeArrays};
 use crate::{Error, Result};
 
 /// Euler–Mascheroni constant.
@@ -59,6 +58,23 @@ pub struct IsolationForestSpec {
     pub trees: Vec<IsolationTree>,
 }
 
+impl StoredTree for IsolationTree {
+    const VALUES: &'static str = "n_samples";
+
+    fn arrays(&self) -> TreeArrays {
+        TreeArrays {
+            feature: self.feature.clone(),
+            threshold: self.threshold.clone(),
+            left: self.left.clone(),
+            right: self.right.clone(),
+        }
+    }
+
+    fn values_len(&self) -> usize {
+        self.n_samples.len()
+    }
+}
+
 /// The compiled isolation forest: leaf values are path lengths.
 #[derive(Debug, Clone)]
 pub(crate) struct IsolationForest {
@@ -76,25 +92,14 @@ impl IsolationForest {
                 format!("sample size {} must be in 2..=2^32", spec.sample_size),
             ));
         }
-        let total = spec.trees.iter().map(|t| t.feature.len()).sum();
-        check_forest_size("estimator.trees", spec.trees.len(), total)?;
-        let mut forest = PackedForest::default();
-        for (k, t) in spec.trees.iter().enumerate() {
-            let path = format!("estimator.trees[{k}]");
-            let arrays = TreeArrays {
-                feature: t.feature.clone(),
-                threshold: t.threshold.clone(),
-                left: t.left.clone(),
-                right: t.right.clone(),
-            };
-            let depth = arrays.validate(&path, width, &[("n_samples", t.n_samples.len())])?;
-            let values: Vec<f64> = depth
+        // A leaf's value is its path length: depth + c(samples left there).
+        let forest = pack_forest(&spec.trees, width, |t, _, depth| {
+            Ok(depth
                 .iter()
                 .zip(&t.n_samples)
                 .map(|(d, n)| f64::from(*d) + average_path_length(*n as f64))
-                .collect();
-            forest.push(&arrays, &values, &depth);
-        }
+                .collect())
+        })?;
         Ok(IsolationForest {
             forest,
             inv_trees: 1.0 / spec.trees.len() as f64,
@@ -104,11 +109,7 @@ impl IsolationForest {
 
     /// Mean path length E[h] per row.
     pub fn raw(&self, x: &[f64], width: usize, out: &mut [f64]) {
-        out.fill(0.0);
-        self.forest.accumulate(x, width, out);
-        for o in out.iter_mut() {
-            *o *= self.inv_trees;
-        }
+        self.forest.mean(x, width, out);
     }
 
     pub fn contributions(&self, row: &[f64], out: &mut [f64]) {

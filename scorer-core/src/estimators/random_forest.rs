@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::tree::{PackedForest, TreeArrays, MAX_NODES_TOTAL, MAX_TREES};
+use super::tree::{pack_forest, PackedForest, StoredTree, TreeArrays};
 use crate::{Error, Result};
 
 /// A stored classification tree: structure plus the class-1 fraction of every node.
@@ -42,45 +42,34 @@ pub(crate) struct RandomForest {
     inv_trees: f64,
 }
 
-/// Check tree count and total size.
-pub(crate) fn check_forest_size(path: &str, n_trees: usize, total_nodes: usize) -> Result<()> {
-    if n_trees == 0 || n_trees > MAX_TREES {
-        return Err(Error::invalid(
-            path,
-            format!("{n_trees} trees, allowed 1..={MAX_TREES}"),
-        ));
+impl StoredTree for ClassifierTree {
+    const VALUES: &'static str = "value";
+
+    fn arrays(&self) -> TreeArrays {
+        TreeArrays {
+            feature: self.feature.clone(),
+            threshold: self.threshold.clone(),
+            left: self.left.clone(),
+            right: self.right.clone(),
+        }
     }
-    if total_nodes > MAX_NODES_TOTAL {
-        return Err(Error::invalid(
-            path,
-            format!("{total_nodes} nodes in all, over the limit of {MAX_NODES_TOTAL}"),
-        ));
+
+    fn values_len(&self) -> usize {
+        self.value.len()
     }
-    Ok(())
 }
 
 impl RandomForest {
     pub fn compile(spec: &RandomForestSpec, width: usize) -> Result<Self> {
-        let total = spec.trees.iter().map(|t| t.feature.len()).sum();
-        check_forest_size("estimator.trees", spec.trees.len(), total)?;
-        let mut forest = PackedForest::default();
-        for (k, t) in spec.trees.iter().enumerate() {
-            let path = format!("estimator.trees[{k}]");
-            let arrays = TreeArrays {
-                feature: t.feature.clone(),
-                threshold: t.threshold.clone(),
-                left: t.left.clone(),
-                right: t.right.clone(),
-            };
-            let depth = arrays.validate(&path, width, &[("value", t.value.len())])?;
-            if let Some(i) = t.value.iter().position(|v| !(0.0..=1.0).contains(v)) {
-                return Err(Error::invalid(
+        let forest = pack_forest(&spec.trees, width, |t, path, _| {
+            match t.value.iter().position(|v| !(0.0..=1.0).contains(v)) {
+                Some(i) => Err(Error::invalid(
                     format!("{path}.value[{i}]"),
                     format!("class-1 fraction {} is outside [0, 1]", t.value[i]),
-                ));
+                )),
+                None => Ok(t.value.clone()),
             }
-            forest.push(&arrays, &t.value, &depth);
-        }
+        })?;
         Ok(RandomForest {
             forest,
             inv_trees: 1.0 / spec.trees.len() as f64,
@@ -88,11 +77,7 @@ impl RandomForest {
     }
 
     pub fn raw(&self, x: &[f64], width: usize, out: &mut [f64]) {
-        out.fill(0.0);
-        self.forest.accumulate(x, width, out);
-        for o in out.iter_mut() {
-            *o *= self.inv_trees;
-        }
+        self.forest.mean(x, width, out);
     }
 
     pub fn contributions(&self, row: &[f64], out: &mut [f64]) {

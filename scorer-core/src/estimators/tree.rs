@@ -145,6 +145,48 @@ impl TreeArrays {
     }
 }
 
+/// A stored tree of either forest: its structure and its per-node values.
+pub(crate) trait StoredTree {
+    /// Name of the per-node values array (for messages).
+    const VALUES: &'static str;
+    /// The structure.
+    fn arrays(&self) -> TreeArrays;
+    /// Entries of the per-node values array.
+    fn values_len(&self) -> usize;
+}
+
+/// Check sizes, validate every tree and pack them; `values(tree, path, depths)`
+/// gives the packed value of every node (or refuses the tree).
+pub(crate) fn pack_forest<T: StoredTree>(
+    trees: &[T],
+    width: usize,
+    values: impl Fn(&T, &str, &[u32]) -> Result<Vec<f64>>,
+) -> Result<PackedForest> {
+    let n = trees.len();
+    if n == 0 || n > MAX_TREES {
+        return Err(Error::invalid(
+            "estimator.trees",
+            format!("{n} trees, allowed 1..={MAX_TREES}"),
+        ));
+    }
+    let total: usize = trees.iter().map(|t| t.values_len()).sum();
+    if total > MAX_NODES_TOTAL {
+        return Err(Error::invalid(
+            "estimator.trees",
+            format!("{total} nodes in all, over the limit of {MAX_NODES_TOTAL}"),
+        ));
+    }
+    let mut forest = PackedForest::default();
+    for (k, t) in trees.iter().enumerate() {
+        let path = format!("estimator.trees[{k}]");
+        let arrays = t.arrays();
+        let depth = arrays.validate(&path, width, &[(T::VALUES, t.values_len())])?;
+        let v = values(t, &path, &depth)?;
+        forest.push(&arrays, &v, &depth);
+    }
+    Ok(forest)
+}
+
 /// One packed node: 16 bytes. The right child is `left + 1`.
 #[derive(Debug, Clone, Copy)]
 #[repr(C)]
@@ -240,6 +282,16 @@ impl PackedForest {
                     }
                 }
             }
+        }
+    }
+
+    /// The mean over trees of each row's leaf value.
+    pub fn mean(&self, x: &[f64], width: usize, out: &mut [f64]) {
+        out.fill(0.0);
+        self.accumulate(x, width, out);
+        let inv = 1.0 / self.trees.len() as f64;
+        for o in out.iter_mut() {
+            *o *= inv;
         }
     }
 
