@@ -137,8 +137,13 @@ pub extern "C" fn rs_free(ptr: u32, len: u32) {
 #[no_mangle]
 pub extern "C" fn rs_reserve(len: u32) -> u32 {
     STATE.with_borrow_mut(|s| {
-        s.input.clear();
-        s.input.resize(len as usize, 0);
+        // Zero-filled only when it grows: the host overwrites all of it.
+        let len = len as usize;
+        if s.input.len() < len {
+            s.input.resize(len, 0);
+        } else {
+            s.input.truncate(len);
+        }
         s.input.as_mut_ptr() as u32
     })
 }

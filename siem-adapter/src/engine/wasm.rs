@@ -151,6 +151,27 @@ pub struct WasmEngine {
     artifact: Vec<u8>,
     options: Vec<u8>,
     threshold: Option<f64>,
+    /// Per model field: read only by numeric transforms, so parseable text can
+    /// travel as a bare f64 (the numeric transforms read it identically).
+    numeric_only: Vec<bool>,
+}
+
+fn numeric_only(desc: &Description) -> Vec<bool> {
+    use scorer_core::schema::Transform;
+    desc.fields
+        .iter()
+        .map(|f| {
+            desc.features.iter().filter(|s| &s.field == f).all(|s| {
+                matches!(
+                    s.transform,
+                    Transform::Number { .. }
+                        | Transform::Log1p { .. }
+                        | Transform::Standardize { .. }
+                        | Transform::ValueCount
+                )
+            })
+        })
+        .collect()
 }
 
 fn classify(e: wasmtime::Error, limits: &WasmLimits, bound: Duration) -> EngineError {
@@ -279,6 +300,7 @@ impl WasmEngine {
             artifact: artifact.to_vec(),
             options,
             threshold: None,
+            numeric_only: Vec::new(),
         };
         me.load_model()?;
         Ok(me)
@@ -339,6 +361,7 @@ impl WasmEngine {
         let text = self.message();
         self.desc = serde_json::from_str(&text)
             .map_err(|e| EngineError::Module(format!("description: {e}")))?;
+        self.numeric_only = numeric_only(&self.desc);
         if let Some(t) = self.threshold {
             self.set_threshold(t)?;
         }
@@ -406,7 +429,13 @@ impl WasmEngine {
         for (r, e) in events.iter().enumerate() {
             for (c, name) in fields.iter().enumerate() {
                 if let Some(v) = e.get(name) {
-                    self.writer.set(c, r, scorer_core::json_field(v));
+                    let mut f = scorer_core::json_field(v);
+                    if let (true, scorer_core::Value::Text(t)) = (self.numeric_only[c], f.first) {
+                        if let Some(x) = scorer_core::parse_number(t) {
+                            f.first = scorer_core::Value::Number(x);
+                        }
+                    }
+                    self.writer.set(c, r, f);
                 }
             }
         }
