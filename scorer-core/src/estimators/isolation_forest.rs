@@ -15,7 +15,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::tree::{pack_forest, PackedForest, StoredTree, TreeArrays};
+use super::tree::{pack_forest, PackedForest, StoredTree};
 use crate::{Error, Result};
 
 /// Euler–Mascheroni constant.
@@ -61,13 +61,8 @@ pub struct IsolationForestSpec {
 impl StoredTree for IsolationTree {
     const VALUES: &'static str = "n_samples";
 
-    fn arrays(&self) -> TreeArrays {
-        TreeArrays {
-            feature: self.feature.clone(),
-            threshold: self.threshold.clone(),
-            left: self.left.clone(),
-            right: self.right.clone(),
-        }
+    fn parts(&self) -> (&[i64], &[f64], &[i64], &[i64]) {
+        (&self.feature, &self.threshold, &self.left, &self.right)
     }
 
     fn values_len(&self) -> usize {

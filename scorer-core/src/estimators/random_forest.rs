@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::tree::{pack_forest, PackedForest, StoredTree, TreeArrays};
+use super::tree::{pack_forest, PackedForest, StoredTree};
 use crate::{Error, Result};
 
 /// A stored classification tree: structure plus the class-1 fraction of every node.
@@ -45,13 +45,8 @@ pub(crate) struct RandomForest {
 impl StoredTree for ClassifierTree {
     const VALUES: &'static str = "value";
 
-    fn arrays(&self) -> TreeArrays {
-        TreeArrays {
-            feature: self.feature.clone(),
-            threshold: self.threshold.clone(),
-            left: self.left.clone(),
-            right: self.right.clone(),
-        }
+    fn parts(&self) -> (&[i64], &[f64], &[i64], &[i64]) {
+        (&self.feature, &self.threshold, &self.left, &self.right)
     }
 
     fn values_len(&self) -> usize {

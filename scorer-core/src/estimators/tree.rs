@@ -149,8 +149,18 @@ impl TreeArrays {
 pub(crate) trait StoredTree {
     /// Name of the per-node values array (for messages).
     const VALUES: &'static str;
-    /// The structure.
-    fn arrays(&self) -> TreeArrays;
+    /// The structure's arrays: feature, threshold, left, right.
+    fn parts(&self) -> (&[i64], &[f64], &[i64], &[i64]);
+    /// The structure, as validated and packed.
+    fn arrays(&self) -> TreeArrays {
+        let (feature, threshold, left, right) = self.parts();
+        TreeArrays {
+            feature: feature.to_vec(),
+            threshold: threshold.to_vec(),
+            left: left.to_vec(),
+            right: right.to_vec(),
+        }
+    }
     /// Entries of the per-node values array.
     fn values_len(&self) -> usize;
 }
