@@ -150,6 +150,7 @@ pub struct Scorer<'e> {
     explain: usize,
     result: BatchResult,
     model_id: Value,
+    features: std::rc::Rc<[scorer_core::schema::FeatureSpec]>,
     /// Running counts.
     pub summary: Summary,
 }
@@ -159,6 +160,7 @@ impl<'e> Scorer<'e> {
     pub fn new(engine: &'e mut Engine, fields: OutputFields, explain: usize) -> Self {
         Scorer {
             model_id: Value::String(engine.describe().id.clone()),
+            features: engine.describe().features.clone().into(),
             engine,
             fields,
             explain,
@@ -189,7 +191,7 @@ impl<'e> Scorer<'e> {
         if let Some(e) = &failure {
             tracing::error!(error = %e, "batch could not be scored");
         }
-        let features = self.engine.describe().features.clone();
+        let features = self.features.clone();
         let mut row = 0;
         for r in records {
             self.summary.read += 1;

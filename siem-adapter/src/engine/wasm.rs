@@ -440,8 +440,8 @@ impl WasmEngine {
             }
         }
         self.desc.fields = fields;
-        let bytes = std::mem::take(&mut self.writer);
-        let mut writer = bytes;
+        // The writer is taken out so its buffer can be borrowed while `put` borrows self.
+        let mut writer = std::mem::take(&mut self.writer);
         let encoded = writer.finish();
         let put = self.put(encoded);
         let len = encoded.len() as u32;
