@@ -4,6 +4,7 @@
 
 pub mod inspect;
 pub mod keys;
+pub mod model_args;
 pub mod score;
 pub mod train;
 

@@ -11,21 +11,17 @@
 
 use std::path::PathBuf;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use serde_json::{Map, Value};
 
-use crate::engine::{
-    default_cache_dir, BatchResult, Engine, EngineKind, Trust, WasmLimits, WasmRuntime,
-};
+use super::model_args::{load_engine, ModelArgs};
+use crate::engine::{BatchResult, Engine};
 use crate::sinks::{OutputFormat, Sink};
 use crate::sources::{read_events, InputFormat, Record};
 
 /// Arguments of `score`.
 #[derive(Debug, clap::Args)]
 pub struct ScoreArgs {
-    /// The model artifact.
-    #[arg(long)]
-    pub model: PathBuf,
     /// Alert batch (`-` = stdin): JSON lines, Splunk export JSON or CSV; gzip allowed.
     #[arg(long, default_value = "-")]
     pub input: PathBuf,
@@ -38,30 +34,9 @@ pub struct ScoreArgs {
     /// Output format.
     #[arg(long, value_enum, default_value = "jsonl")]
     pub output_format: OutputFormat,
-    /// Scoring engine: the embedded .wasm in a wasmtime sandbox, or scorer-core linked natively.
-    #[arg(long, value_enum, default_value = "wasm")]
-    pub engine: EngineKind,
-    /// Folder of the compiled-module cache (default: $RISKSCORE_CACHE_DIR or ~/.cache/riskscore).
-    #[arg(long)]
-    pub cache_dir: Option<PathBuf>,
-    /// Compile the scorer module on every start instead of caching it.
-    #[arg(long)]
-    pub no_cache: bool,
-    /// Memory cap of the wasm scorer, MiB.
-    #[arg(long, default_value_t = 1024)]
-    pub memory_limit_mib: usize,
-    /// Time bound of one wasm call (one batch), seconds.
-    #[arg(long, default_value_t = 30.0)]
-    pub timeout_secs: f64,
-    /// Trusted public key file (repeatable; also RISKSCORE_TRUSTED_KEYS).
-    #[arg(long = "trusted-key")]
-    pub trusted_keys: Vec<PathBuf>,
-    /// Accept unsigned, untrusted or unapproved artifacts (development only).
-    #[arg(long)]
-    pub allow_unsigned: bool,
-    /// Override the artifact's flag threshold (0..1).
-    #[arg(long)]
-    pub threshold: Option<f64>,
+    /// The model and the engine that runs it.
+    #[command(flatten)]
+    pub model: ModelArgs,
     /// Add `risk_reasons` with the top K contributing features.
     #[arg(long, default_value_t = 0)]
     pub explain: usize,
@@ -267,48 +242,10 @@ impl<'e> Scorer<'e> {
     }
 }
 
-/// Load the model of `a` in the chosen engine.
-pub fn load_engine(a: &ScoreArgs) -> Result<(Engine, Option<WasmRuntime>)> {
-    let bytes = std::fs::read(&a.model)
-        .with_context(|| format!("cannot read model {}", a.model.display()))?;
-    let trust = Trust {
-        keys: crate::keys::trusted_keys(&a.trusted_keys)?,
-        allow_unsigned: a.allow_unsigned,
-    };
-    if a.allow_unsigned {
-        tracing::warn!("--allow-unsigned: unsigned, untrusted and unapproved artifacts are accepted (development only)");
-    }
-    let runtime = match a.engine {
-        EngineKind::Native => None,
-        EngineKind::Wasm => {
-            let limits = WasmLimits {
-                memory_bytes: a.memory_limit_mib.saturating_mul(1 << 20),
-                call_timeout: std::time::Duration::from_secs_f64(a.timeout_secs.max(0.01)),
-                load_timeout: std::time::Duration::from_secs_f64(a.timeout_secs.max(60.0)),
-            };
-            let dir = if a.no_cache {
-                None
-            } else {
-                a.cache_dir.clone().or_else(default_cache_dir)
-            };
-            let started = std::time::Instant::now();
-            let rt = WasmRuntime::new(limits, dir.as_deref())?;
-            tracing::info!(cache = ?rt.cache, ms = started.elapsed().as_secs_f64() * 1e3, "scorer module ready");
-            Some(rt)
-        }
-    };
-    let engine = Engine::load(a.engine, &bytes, &trust, runtime.as_ref())
-        .with_context(|| format!("model {}", a.model.display()))?;
-    Ok((engine, runtime))
-}
-
 /// Run `score`.
 pub fn run(a: &ScoreArgs) -> Result<i32> {
     let fields = OutputFields::default().with_renames(&a.fields)?;
-    let (mut engine, _runtime) = load_engine(a)?;
-    if let Some(t) = a.threshold {
-        engine.set_threshold(t)?;
-    }
+    let (mut engine, _runtime) = load_engine(&a.model)?;
     let id = engine.describe().id.clone();
     let mut sink = Sink::open(&a.output, a.output_format)?;
     let mut scorer = Scorer::new(&mut engine, fields, a.explain);
@@ -325,10 +262,10 @@ pub fn run(a: &ScoreArgs) -> Result<i32> {
     sink.finish()?;
     pb.finish_and_clear();
     let s = scorer.summary;
-    tracing::info!(read = s.read, scored = s.scored, flagged = s.flagged, errored = s.errored, model = %id, engine = ?a.engine, "done");
+    tracing::info!(read = s.read, scored = s.scored, flagged = s.flagged, errored = s.errored, model = %id, engine = ?a.model.engine, "done");
     eprintln!(
         "riskscore: {} events read, {} scored, {} flagged, {} with risk_error (model {id}, engine {:?})",
-        s.read, s.scored, s.flagged, s.errored, a.engine
+        s.read, s.scored, s.flagged, s.errored, a.model.engine
     );
     Ok(if s.errored > 0 { 1 } else { 0 })
 }

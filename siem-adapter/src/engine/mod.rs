@@ -11,7 +11,7 @@ mod native;
 mod wasm;
 
 use scorer_core::schema::FeatureSpec;
-use scorer_core::{Metadata, Reason};
+use scorer_core::{Field, Metadata, Reason};
 use serde_json::{Map, Value};
 
 pub use cache::{default_dir as default_cache_dir, CacheOutcome};
@@ -101,6 +101,41 @@ impl BatchResult {
     }
 }
 
+/// A batch of events as the engines read it: `n` rows, and for each row the
+/// field of column `col` — columns being the model's fields
+/// ([`Description::fields`]), in order. The adapter's raw JSON lines, parsed
+/// JSON objects and the Splunk command's CSV chunks each implement it over
+/// their own storage, so no event is copied into another shape to be scored.
+pub trait EventBatch {
+    /// Number of events.
+    fn len(&self) -> usize;
+    /// Whether there are none.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Column `col` (an index into the model's fields) of event `row`.
+    fn field(&self, row: usize, col: usize) -> Field<'_>;
+}
+
+/// Parsed JSON objects, read by field name.
+pub struct MapBatch<'a> {
+    /// The events.
+    pub events: &'a [&'a Map<String, Value>],
+    /// The model's fields ([`Description::fields`]).
+    pub fields: &'a [String],
+}
+
+impl EventBatch for MapBatch<'_> {
+    fn len(&self) -> usize {
+        self.events.len()
+    }
+    fn field(&self, row: usize, col: usize) -> Field<'_> {
+        self.events[row]
+            .get(&self.fields[col])
+            .map_or(Field::MISSING, scorer_core::json_field)
+    }
+}
+
 /// Trust settings for loading.
 #[derive(Debug, Clone, Default)]
 pub struct Trust {
@@ -156,9 +191,9 @@ impl Engine {
     }
 
     /// Score `events` into `out` (cleared first), with `explain` reasons each.
-    pub fn score(
+    pub fn score_batch(
         &mut self,
-        events: &[&Map<String, Value>],
+        events: &dyn EventBatch,
         explain: usize,
         out: &mut BatchResult,
     ) -> Result<(), EngineError> {
@@ -166,5 +201,16 @@ impl Engine {
             Engine::Native(e) => e.score(events, explain, out),
             Engine::Wasm(e) => e.score(events, explain, out),
         }
+    }
+
+    /// Score parsed JSON objects (see [`Engine::score_batch`]).
+    pub fn score(
+        &mut self,
+        events: &[&Map<String, Value>],
+        explain: usize,
+        out: &mut BatchResult,
+    ) -> Result<(), EngineError> {
+        let fields = self.describe().fields.clone();
+        self.score_batch(&MapBatch { events, fields: &fields }, explain, out)
     }
 }

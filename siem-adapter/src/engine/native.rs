@@ -1,9 +1,9 @@
 //! The native engine: scorer-core linked into the host.
 
 use scorer_core::{FeatureBatch, LoadOptions, Model, Scores};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use super::{BatchResult, Description, EngineError, Trust};
+use super::{BatchResult, Description, EngineError, EventBatch, Trust};
 
 /// A model scored by scorer-core in this process.
 pub struct NativeEngine {
@@ -60,13 +60,14 @@ impl NativeEngine {
     /// Score a batch.
     pub fn score(
         &mut self,
-        events: &[&Map<String, Value>],
+        events: &dyn EventBatch,
         explain: usize,
         out: &mut BatchResult,
     ) -> Result<(), EngineError> {
         self.batch.clear();
-        for e in events {
-            self.model.push(&mut self.batch, *e);
+        for row in 0..events.len() {
+            self.model
+                .push_indexed(&mut self.batch, |col| events.field(row, col));
         }
         self.model.score(&self.batch, &mut self.scores);
         out.score.clone_from(&self.scores.score);

@@ -17,14 +17,14 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use scorer_wasm::wire::{BatchWriter, ResultsView};
-use serde_json::{Map, Value};
+use serde_json::Value;
 use wasmtime::{
     Config, Engine as WtEngine, Instance, Linker, Memory, Module, Store, StoreLimits,
     StoreLimitsBuilder, Trap, TypedFunc,
 };
 
 use super::cache::{self, CacheOutcome};
-use super::{BatchResult, Description, EngineError, Trust};
+use super::{BatchResult, Description, EngineError, EventBatch, Trust};
 
 /// The scorer module built from scorer-wasm by this crate's build script.
 pub static SCORER_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/scorer.wasm"));
@@ -400,7 +400,7 @@ impl WasmEngine {
     /// Score a batch: one copy in, one call, one copy out.
     pub fn score(
         &mut self,
-        events: &[&Map<String, Value>],
+        events: &dyn EventBatch,
         explain: usize,
         out: &mut BatchResult,
     ) -> Result<(), EngineError> {
@@ -419,27 +419,27 @@ impl WasmEngine {
 
     fn score_once(
         &mut self,
-        events: &[&Map<String, Value>],
+        events: &dyn EventBatch,
         explain: usize,
         out: &mut BatchResult,
     ) -> Result<(), EngineError> {
-        let fields = std::mem::take(&mut self.desc.fields);
-        self.writer.reset(events.len(), fields.len());
-        // Event by event (each event's map stays hot in cache), field by field.
-        for (r, e) in events.iter().enumerate() {
-            for (c, name) in fields.iter().enumerate() {
-                if let Some(v) = e.get(name) {
-                    let mut f = scorer_core::json_field(v);
-                    if let (true, scorer_core::Value::Text(t)) = (self.numeric_only[c], f.first) {
-                        if let Some(x) = scorer_core::parse_number(t) {
-                            f.first = scorer_core::Value::Number(x);
-                        }
-                    }
-                    self.writer.set(c, r, f);
+        let n_fields = self.desc.fields.len();
+        self.writer.reset(events.len(), n_fields);
+        // Event by event (each event stays hot in cache), field by field.
+        for r in 0..events.len() {
+            for c in 0..n_fields {
+                let mut f = events.field(r, c);
+                if f.count == 0 {
+                    continue;
                 }
+                if let (true, scorer_core::Value::Text(t)) = (self.numeric_only[c], f.first) {
+                    if let Some(x) = scorer_core::parse_number(t) {
+                        f.first = scorer_core::Value::Number(x);
+                    }
+                }
+                self.writer.set(c, r, f);
             }
         }
-        self.desc.fields = fields;
         // The writer is taken out so its buffer can be borrowed while `put` borrows self.
         let mut writer = std::mem::take(&mut self.writer);
         let encoded = writer.finish();
