@@ -1,12 +1,20 @@
-//! Scored events out: JSON lines (streamed) or CSV (buffered, because the
-//! header must name every column any event has). Original fields keep their
-//! order and values; the scorer's fields are appended.
+//! Scored events to files or stdout.
+//!
+//! - JSON lines: streamed. A file is written under a temporary name beside
+//!   it and renamed when the run ends, so a run killed half-way leaves no
+//!   half-written output (re-running it is always safe).
+//! - CSV: the header must name every column any event has, so events are
+//!   spooled to a temporary JSON-lines file (bounded memory) and converted at
+//!   the end. Multivalue fields become newline-separated cells, as Splunk writes them.
 
-use std::io::Write;
-use std::path::Path;
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use serde_json::{Map, Value};
+
+use crate::pipeline::worker::Block;
+use crate::pipeline::BlockSink;
 
 /// Output formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -17,85 +25,140 @@ pub enum OutputFormat {
     Csv,
 }
 
-/// Where scored events go.
-pub enum Sink {
-    /// Streamed JSON lines.
-    Jsonl(Box<dyn Write>),
-    /// Buffered CSV rows with their columns in first-seen order.
-    Csv {
-        /// Destination.
-        out: Box<dyn Write>,
-        /// Every event, kept until `finish`.
-        rows: Vec<Map<String, Value>>,
-    },
+/// A file written under a temporary name and renamed into place by `commit`
+/// (or stdout, written directly).
+pub struct AtomicOutput {
+    out: std::io::BufWriter<Box<dyn Write + Send>>,
+    tmp: Option<(tempfile::TempPath, PathBuf)>,
 }
 
-/// Open `path` (`-` = stdout).
-pub fn create_output(path: &Path) -> Result<Box<dyn Write>> {
-    Ok(if path.as_os_str() == "-" {
-        Box::new(std::io::BufWriter::with_capacity(
-            1 << 16,
-            std::io::stdout().lock(),
-        ))
-    } else {
-        let f = std::fs::File::create(path)
-            .with_context(|| format!("cannot create {}", path.display()))?;
-        Box::new(std::io::BufWriter::with_capacity(1 << 16, f))
-    })
-}
-
-impl Sink {
-    /// A sink of `format` writing to `path`.
-    pub fn open(path: &Path, format: OutputFormat) -> Result<Sink> {
-        let out = create_output(path)?;
-        Ok(match format {
-            OutputFormat::Jsonl => Sink::Jsonl(out),
-            OutputFormat::Csv => Sink::Csv {
-                out,
-                rows: Vec::new(),
-            },
+impl AtomicOutput {
+    /// Open `path` (`-` = stdout).
+    pub fn create(path: &Path) -> Result<Self> {
+        if path.as_os_str() == "-" {
+            return Ok(AtomicOutput {
+                out: std::io::BufWriter::with_capacity(1 << 17, Box::new(std::io::stdout())),
+                tmp: None,
+            });
+        }
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        let file = tempfile::Builder::new()
+            .prefix(".riskscore-")
+            .tempfile_in(dir)
+            .with_context(|| format!("cannot create a file in {}", dir.display()))?;
+        let (f, tmp) = file.into_parts();
+        Ok(AtomicOutput {
+            out: std::io::BufWriter::with_capacity(1 << 17, Box::new(f)),
+            tmp: Some((tmp, path.to_path_buf())),
         })
     }
 
-    /// Write (or keep) one event.
-    pub fn write(&mut self, event: Map<String, Value>) -> Result<()> {
-        match self {
-            Sink::Jsonl(out) => {
-                serde_json::to_writer(&mut *out, &event)?;
-                out.write_all(b"\n")?;
-            }
-            Sink::Csv { rows, .. } => rows.push(event),
+    /// The writer.
+    pub fn writer(&mut self) -> &mut dyn Write {
+        &mut self.out
+    }
+
+    /// Flush, and rename into place.
+    pub fn commit(mut self) -> Result<()> {
+        self.out.flush()?;
+        if let Some((tmp, path)) = self.tmp.take() {
+            tmp.persist(&path)
+                .with_context(|| format!("cannot write {}", path.display()))?;
         }
         Ok(())
     }
+}
 
-    /// Flush everything.
-    pub fn finish(self) -> Result<()> {
-        match self {
-            Sink::Jsonl(mut out) => out.flush()?,
-            Sink::Csv { out, rows } => {
-                let mut columns: Vec<&String> = Vec::new();
-                let mut seen = std::collections::HashSet::new();
-                for r in &rows {
-                    for k in r.keys() {
-                        if seen.insert(k) {
-                            columns.push(k);
-                        }
-                    }
-                }
-                let mut w = csv::Writer::from_writer(out);
-                w.write_record(columns.iter().map(|c| c.as_str()))?;
-                for r in &rows {
-                    w.write_record(
-                        columns
-                            .iter()
-                            .map(|c| r.get(*c).map(cell).unwrap_or_default()),
-                    )?;
-                }
-                w.flush()?;
-            }
+/// Scored events as JSON lines.
+pub struct JsonlSink {
+    out: Option<AtomicOutput>,
+}
+
+impl JsonlSink {
+    /// Write to `path` (`-` = stdout).
+    pub fn create(path: &Path) -> Result<Self> {
+        Ok(JsonlSink {
+            out: Some(AtomicOutput::create(path)?),
+        })
+    }
+}
+
+impl BlockSink for JsonlSink {
+    fn write(&mut self, block: &Block, _first: u64) -> Result<()> {
+        let out = self.out.as_mut().expect("not finished");
+        out.writer().write_all(&block.bytes)?;
+        Ok(())
+    }
+    fn finish(&mut self) -> Result<()> {
+        if let Some(o) = self.out.take() {
+            o.commit()?;
         }
         Ok(())
+    }
+}
+
+/// Scored events as CSV, spooled on disk until the columns are known.
+pub struct CsvSink {
+    spool: std::io::BufWriter<std::fs::File>,
+    spool_path: tempfile::TempPath,
+    path: PathBuf,
+}
+
+impl CsvSink {
+    /// Write to `path` (`-` = stdout) when finished.
+    pub fn create(path: &Path) -> Result<Self> {
+        let (f, spool_path) = tempfile::NamedTempFile::new()
+            .context("cannot create the CSV spool file")?
+            .into_parts();
+        Ok(CsvSink {
+            spool: std::io::BufWriter::with_capacity(1 << 17, f),
+            spool_path,
+            path: path.to_path_buf(),
+        })
+    }
+
+    fn lines(&self) -> Result<impl Iterator<Item = Result<Map<String, Value>>>> {
+        let f = std::fs::File::open(&self.spool_path)?;
+        Ok(std::io::BufReader::new(f).lines().map(|l| {
+            let l = l?;
+            Ok(serde_json::from_str(&l)?)
+        }))
+    }
+}
+
+impl BlockSink for CsvSink {
+    fn write(&mut self, block: &Block, _first: u64) -> Result<()> {
+        self.spool.write_all(&block.bytes)?;
+        Ok(())
+    }
+    fn finish(&mut self) -> Result<()> {
+        self.spool.flush()?;
+        // Pass 1: the columns, in first-seen order.
+        let mut columns: Vec<String> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        for e in self.lines()? {
+            for k in e?.keys() {
+                if !seen.contains(k) {
+                    seen.insert(k.clone());
+                    columns.push(k.clone());
+                }
+            }
+        }
+        // Pass 2: the rows.
+        let mut out = AtomicOutput::create(&self.path)?;
+        {
+            let mut w = csv::Writer::from_writer(out.writer());
+            w.write_record(&columns)?;
+            for e in self.lines()? {
+                let e = e?;
+                w.write_record(columns.iter().map(|c| e.get(c).map(cell).unwrap_or_default()))?;
+            }
+            w.flush()?;
+        }
+        out.commit()
     }
 }
 

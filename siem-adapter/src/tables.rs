@@ -8,8 +8,8 @@ use anyhow::{bail, Context, Result};
 use scorer_core::train::Table;
 
 /// Open a file (or `-` for stdin), transparently gunzipping.
-pub fn open_input(path: &Path) -> Result<Box<dyn BufRead>> {
-    let raw: Box<dyn Read> = if path.as_os_str() == "-" {
+pub fn open_input(path: &Path) -> Result<Box<dyn BufRead + Send>> {
+    let raw: Box<dyn Read + Send> = if path.as_os_str() == "-" {
         Box::new(std::io::stdin())
     } else {
         Box::new(

@@ -25,6 +25,8 @@ mod numeric;
 mod text;
 mod time;
 
+pub use time::epoch_time;
+
 use serde::{Deserialize, Serialize};
 
 use crate::event::{Event, Field};

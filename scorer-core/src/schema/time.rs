@@ -24,6 +24,41 @@ pub(crate) fn epoch_seconds(v: Value<'_>) -> Option<i64> {
     }
 }
 
+/// Seconds since the Unix epoch with their fraction (what Splunk's HTTP Event
+/// Collector takes as `time`), from epoch seconds or ISO-8601 text; None when
+/// unreadable or absurd. The fraction of ISO text is read to the millisecond
+/// digits given (`…:07.250+01:00` → `.25`).
+pub fn epoch_time(v: Value<'_>) -> Option<f64> {
+    let whole = epoch_seconds(v)?;
+    match v {
+        Value::Number(x) | Value::NumericText(_, x) => Some(x),
+        Value::Text(s) => match crate::event::parse_number(s) {
+            Some(x) => Some(x),
+            None => {
+                // The fraction follows the seconds field: `HH:MM:SS.fff`.
+                let b = s.trim().as_bytes();
+                let frac = b
+                    .iter()
+                    .position(|&c| c == b'.')
+                    .filter(|&i| i >= 19)
+                    .map(|i| {
+                        let digits: Vec<u8> = b[i + 1..]
+                            .iter()
+                            .take_while(|c| c.is_ascii_digit())
+                            .copied()
+                            .take(9)
+                            .collect();
+                        let n = digits.iter().fold(0f64, |a, d| a * 10.0 + f64::from(d - b'0'));
+                        n / 10f64.powi(digits.len() as i32)
+                    })
+                    .unwrap_or(0.0);
+                Some(whole as f64 + frac)
+            }
+        },
+        _ => None,
+    }
+}
+
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
 fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
@@ -140,6 +175,18 @@ pub(crate) fn day_of_week(v: Value<'_>, offset_s: i64, cyclic: bool, out: &mut [
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn epoch_time_keeps_fractions() {
+        assert_eq!(epoch_time(Value::Text("1730420088.330")), Some(1730420088.330));
+        assert_eq!(
+            epoch_time(Value::Text("2024-11-01T00:14:48.250+00:00")),
+            Some(1730420088.25)
+        );
+        assert_eq!(epoch_time(Value::Text("2024-11-01T00:14:48Z")), Some(1730420088.0));
+        assert_eq!(epoch_time(Value::Text("yesterday")), None);
+        assert_eq!(epoch_time(Value::Missing), None);
+    }
 
     #[test]
     fn epoch_and_iso_agree() {

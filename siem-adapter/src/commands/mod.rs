@@ -2,6 +2,7 @@
 //! (0 success, 1 "done, but some events carry `risk_error`" or "verification
 //! failed") or an error for the binary to print (exit 2).
 
+pub mod evaluate;
 pub mod inspect;
 pub mod keys;
 pub mod model_args;
@@ -9,6 +10,11 @@ pub mod score;
 pub mod train;
 
 use std::io::IsTerminal;
+
+/// A live status line on stderr when it is a terminal (hidden otherwise).
+pub fn progress(message: &str) -> indicatif::ProgressBar {
+    spinner(message)
+}
 
 /// A spinner on stderr when it is a terminal (hidden otherwise, e.g. under Splunk or CI).
 pub fn spinner(message: &str) -> indicatif::ProgressBar {

@@ -39,15 +39,20 @@ pub struct ModelArgs {
     pub threshold: Option<f64>,
 }
 
+/// The trust settings of `a`.
+pub fn trust(a: &ModelArgs) -> Result<Trust> {
+    Ok(Trust {
+        keys: crate::keys::trusted_keys(&a.trusted_keys)?,
+        allow_unsigned: a.allow_unsigned,
+    })
+}
+
 /// Load the model of `a` in the chosen engine, with `a.threshold` applied.
 /// The runtime (wasm only) must outlive the engine.
 pub fn load_engine(a: &ModelArgs) -> Result<(Engine, Option<WasmRuntime>)> {
     let bytes = std::fs::read(&a.model)
         .with_context(|| format!("cannot read model {}", a.model.display()))?;
-    let trust = Trust {
-        keys: crate::keys::trusted_keys(&a.trusted_keys)?,
-        allow_unsigned: a.allow_unsigned,
-    };
+    let trust = trust(a)?;
     if a.allow_unsigned {
         tracing::warn!("--allow-unsigned: unsigned, untrusted and unapproved artifacts are accepted (development only)");
     }

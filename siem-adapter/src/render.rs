@@ -1,0 +1,352 @@
+//! Scored events out as bytes: the original JSON object with the scorer's
+//! fields spliced in before its closing brace — original fields untouched,
+//! in their order, byte for byte — optionally wrapped in a Splunk HTTP Event
+//! Collector envelope (`time` from `_time`; `host`, `source`, `sourcetype`,
+//! `index` configurable, by default the event's own).
+
+use serde_json::{Map, Value};
+
+use crate::extract::{LineBatch, Meta};
+
+/// Names of the fields the scorer writes.
+#[derive(Debug, Clone)]
+pub struct OutputFields {
+    /// `model_output_risk_score`.
+    pub score: String,
+    /// `anomaly_flag`.
+    pub flag: String,
+    /// `risk_model` (name@version).
+    pub model: String,
+    /// `risk_reasons`.
+    pub reasons: String,
+    /// `risk_error`.
+    pub error: String,
+    /// `risk_missing_fields`.
+    pub missing: String,
+}
+
+impl Default for OutputFields {
+    fn default() -> Self {
+        OutputFields {
+            score: "model_output_risk_score".into(),
+            flag: "anomaly_flag".into(),
+            model: "risk_model".into(),
+            reasons: "risk_reasons".into(),
+            error: "risk_error".into(),
+            missing: "risk_missing_fields".into(),
+        }
+    }
+}
+
+impl OutputFields {
+    /// Apply `key=name` renames (`score`, `flag`, `model`, `reasons`, `error`, `missing`).
+    pub fn with_renames(mut self, renames: &[String]) -> anyhow::Result<Self> {
+        for r in renames {
+            let Some((k, v)) = r.split_once('=') else {
+                anyhow::bail!("--fields expects key=name, got `{r}`")
+            };
+            let v = v.trim().to_string();
+            if v.is_empty() {
+                anyhow::bail!("--fields: empty name for `{k}`");
+            }
+            match k.trim() {
+                "score" => self.score = v,
+                "flag" => self.flag = v,
+                "model" => self.model = v,
+                "reasons" => self.reasons = v,
+                "error" => self.error = v,
+                "missing" => self.missing = v,
+                other => anyhow::bail!(
+                    "--fields: unknown key `{other}` (score, flag, model, reasons, error, missing)"
+                ),
+            }
+        }
+        Ok(self)
+    }
+
+    /// Every name, for collision checks.
+    pub fn all(&self) -> [&str; 6] {
+        [
+            &self.score,
+            &self.flag,
+            &self.model,
+            &self.reasons,
+            &self.error,
+            &self.missing,
+        ]
+    }
+}
+
+/// What the scorer says about one event.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Verdict<'a> {
+    /// Scored.
+    Scored {
+        /// Risk score, 0..1.
+        score: f64,
+        /// Anomaly flag.
+        flag: u8,
+        /// `risk_reasons`, when asked for.
+        reasons: Option<String>,
+        /// Fields whose schema defaults were used.
+        missing: Vec<&'a str>,
+    },
+    /// Not scored, and why.
+    Error(String),
+}
+
+/// Envelope settings for the HTTP Event Collector.
+#[derive(Debug, Clone, Default)]
+pub struct Envelope {
+    /// Fixed `host` (else the event's).
+    pub host: Option<String>,
+    /// Fixed `source` (else the event's).
+    pub source: Option<String>,
+    /// Fixed `sourcetype` (else the event's).
+    pub sourcetype: Option<String>,
+    /// Fixed `index` (else the event's).
+    pub index: Option<String>,
+}
+
+/// Renders scored events; the field names are JSON-encoded once.
+#[derive(Debug, Clone)]
+pub struct Renderer {
+    fields: OutputFields,
+    keys: [Vec<u8>; 6],
+    model_id: String,
+    model_value: Vec<u8>,
+    envelope: Option<Envelope>,
+}
+
+fn json_str(s: &str) -> Vec<u8> {
+    serde_json::to_vec(s).expect("a string serializes")
+}
+
+impl Renderer {
+    /// A renderer for `model_id`; `envelope` wraps each event for HEC.
+    pub fn new(fields: OutputFields, model_id: &str, envelope: Option<Envelope>) -> Self {
+        let keys = fields.all().map(|k| {
+            let mut v = json_str(k);
+            v.push(b':');
+            v
+        });
+        Renderer {
+            keys,
+            model_value: json_str(model_id),
+            model_id: model_id.to_string(),
+            fields,
+            envelope,
+        }
+    }
+
+    /// The output field names.
+    pub fn fields(&self) -> &OutputFields {
+        &self.fields
+    }
+
+    fn append_fields(&self, out: &mut Vec<u8>, verdict: &Verdict<'_>, mut first: bool) {
+        let mut key = |out: &mut Vec<u8>, i: usize| {
+            if !first {
+                out.push(b',');
+            }
+            first = false;
+            out.extend_from_slice(&self.keys[i]);
+        };
+        match verdict {
+            Verdict::Scored {
+                score,
+                flag,
+                reasons,
+                missing,
+            } => {
+                key(out, 0);
+                serde_json::to_writer(&mut *out, score).expect("vec write");
+                key(out, 1);
+                out.push(b'0' + flag);
+                key(out, 2);
+                out.extend_from_slice(&self.model_value);
+                if let Some(r) = reasons {
+                    key(out, 3);
+                    out.extend_from_slice(&json_str(r));
+                }
+                if !missing.is_empty() {
+                    key(out, 5);
+                    out.extend_from_slice(&json_str(&missing.join(",")));
+                }
+            }
+            Verdict::Error(e) => {
+                key(out, 4);
+                out.extend_from_slice(&json_str(e));
+                key(out, 2);
+                out.extend_from_slice(&self.model_value);
+            }
+        }
+    }
+
+    fn insert_fields(&self, m: &mut Map<String, Value>, verdict: &Verdict<'_>) {
+        let f = &self.fields;
+        match verdict {
+            Verdict::Scored {
+                score,
+                flag,
+                reasons,
+                missing,
+            } => {
+                m.insert(f.score.clone(), serde_json::json!(score));
+                m.insert(f.flag.clone(), Value::from(*flag));
+                m.insert(f.model.clone(), self.model_id.clone().into());
+                if let Some(r) = reasons {
+                    m.insert(f.reasons.clone(), r.clone().into());
+                }
+                if !missing.is_empty() {
+                    m.insert(f.missing.clone(), missing.join(",").into());
+                }
+            }
+            Verdict::Error(e) => {
+                m.insert(f.error.clone(), e.clone().into());
+                m.insert(f.model.clone(), self.model_id.clone().into());
+            }
+        }
+    }
+
+    /// Render the event `object` (a JSON object's text) with `verdict`, and a
+    /// newline. `collides`: it already has some of the scorer's fields, which
+    /// are then replaced in place (parsed and re-serialized) rather than repeated.
+    pub fn event(
+        &self,
+        out: &mut Vec<u8>,
+        object: &str,
+        empty: bool,
+        collides: bool,
+        verdict: &Verdict<'_>,
+        meta: Option<(&LineBatch, usize)>,
+    ) {
+        self.open_envelope(out, meta);
+        if collides {
+            let mut m: Map<String, Value> =
+                serde_json::from_str(object).expect("the extractor validated this object");
+            self.insert_fields(&mut m, verdict);
+            serde_json::to_writer(&mut *out, &m).expect("vec write");
+        } else {
+            let close = object.rfind('}').expect("an object ends with }");
+            out.extend_from_slice(object[..close].as_bytes());
+            self.append_fields(out, verdict, empty);
+            out.push(b'}');
+        }
+        self.close_envelope(out);
+    }
+
+    /// Render an unreadable line: `_raw` (lossy UTF-8, when there is text) and `risk_error`.
+    pub fn unreadable(&self, out: &mut Vec<u8>, raw: &[u8], error: &str) {
+        self.open_envelope(out, None);
+        out.push(b'{');
+        let mut first = true;
+        let raw = String::from_utf8_lossy(raw);
+        let raw = raw.trim_end_matches(['\r', '\n']);
+        if !raw.is_empty() {
+            out.extend_from_slice(b"\"_raw\":");
+            out.extend_from_slice(&json_str(raw));
+            first = false;
+        }
+        self.append_fields(out, &Verdict::Error(error.to_string()), first);
+        out.push(b'}');
+        self.close_envelope(out);
+    }
+
+    fn open_envelope(&self, out: &mut Vec<u8>, meta: Option<(&LineBatch, usize)>) {
+        let Some(env) = &self.envelope else { return };
+        out.push(b'{');
+        let read = |m: Meta| meta.map(|(b, row)| b.meta(row, m));
+        if let Some(t) = read(Meta::Time).and_then(|f| scorer_core::schema::epoch_time(f.first)) {
+            out.extend_from_slice(b"\"time\":");
+            // Milliseconds, as Splunk keeps them.
+            out.extend_from_slice(format!("{:.3}", t).as_bytes());
+            out.push(b',');
+        }
+        for (name, fixed, m) in [
+            ("host", &env.host, Meta::Host),
+            ("source", &env.source, Meta::Source),
+            ("sourcetype", &env.sourcetype, Meta::Sourcetype),
+            ("index", &env.index, Meta::Index),
+        ] {
+            let value = match fixed {
+                Some(v) => Some(v.clone()),
+                None => read(m).and_then(|f| match f.first {
+                    scorer_core::Value::Text(t) => Some(t.to_string()),
+                    scorer_core::Value::Number(x) => Some(x.to_string()),
+                    _ => None,
+                }),
+            };
+            if let Some(v) = value {
+                out.push(b'"');
+                out.extend_from_slice(name.as_bytes());
+                out.extend_from_slice(b"\":");
+                out.extend_from_slice(&json_str(&v));
+                out.push(b',');
+            }
+        }
+        out.extend_from_slice(b"\"event\":");
+    }
+
+    fn close_envelope(&self, out: &mut Vec<u8>) {
+        if self.envelope.is_some() {
+            out.push(b'}');
+        }
+        out.push(b'\n');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scored() -> Verdict<'static> {
+        Verdict::Scored {
+            score: 0.25,
+            flag: 1,
+            reasons: None,
+            missing: vec!["user"],
+        }
+    }
+
+    #[test]
+    fn splices_without_touching_original_bytes() {
+        let r = Renderer::new(OutputFields::default(), "m@1", None);
+        let mut out = Vec::new();
+        let line = r#"{"b": "x\u00e9",  "a":1.50}"#;
+        r.event(&mut out, line, false, false, &scored(), None);
+        let s = String::from_utf8(out).unwrap();
+        assert!(s.starts_with(r#"{"b": "x\u00e9",  "a":1.50,"model_output_risk_score":0.25,"anomaly_flag":1,"risk_model":"m@1","risk_missing_fields":"user"}"#));
+        let mut out = Vec::new();
+        r.event(&mut out, "{ }", true, false, &scored(), None);
+        let v: Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["anomaly_flag"], 1);
+    }
+
+    #[test]
+    fn collisions_replace_in_place() {
+        let r = Renderer::new(OutputFields::default(), "m@1", None);
+        let mut out = Vec::new();
+        r.event(
+            &mut out,
+            r#"{"anomaly_flag":0,"x":1}"#,
+            false,
+            true,
+            &scored(),
+            None,
+        );
+        let s = String::from_utf8(out).unwrap();
+        assert_eq!(s.matches("anomaly_flag").count(), 1);
+        assert!(s.starts_with(r#"{"anomaly_flag":1,"x":1,"#));
+    }
+
+    #[test]
+    fn unreadable_lines_keep_their_text() {
+        let r = Renderer::new(OutputFields::default(), "m@1", None);
+        let mut out = Vec::new();
+        r.unreadable(&mut out, b"{\"a\":\xff\n", "line 3: not UTF-8");
+        let v: Value = serde_json::from_slice(&out).unwrap();
+        assert_eq!(v["_raw"], "{\"a\":\u{fffd}");
+        assert_eq!(v["risk_error"], "line 3: not UTF-8");
+    }
+}
