@@ -1,5 +1,15 @@
 //! End-to-end tests across riskscore's crates live in `tests/tests/`; this
-//! library only holds their shared helpers.
+//! library holds what they share.
+//!
+//! ## Brief overview
+//! - [`repo`]: the repository root, to find shipped examples and models.
+//! - [`hec_server`]: a loopback Splunk HEC **test server** (not Splunk) with
+//!   fault injection, for testing the adapter's write-back to Splunk; also
+//!   runnable on its own as the `hec-test-server` binary.
+
+#![deny(missing_docs)]
+
+pub mod hec_server;
 
 use std::path::{Path, PathBuf};
 
