@@ -169,8 +169,7 @@ impl LineBatch {
             };
         }
         let row = self.rows;
-        self.slots
-            .resize((row + 1) * self.n_cols, Slot::default());
+        self.slots.resize((row + 1) * self.n_cols, Slot::default());
         self.meta.resize((row + 1) * META, Slot::default());
         let mark = self.text.len();
         let mut de = serde_json::Deserializer::from_str(body);
@@ -219,7 +218,9 @@ impl LineBatch {
                 };
             }
             Ok(Top::Results) => match serde_json::from_str::<ResultsDoc>(body) {
-                Ok(doc) => LineKind::Expand(doc.results.iter().map(|r| r.get().to_string()).collect()),
+                Ok(doc) => {
+                    LineKind::Expand(doc.results.iter().map(|r| r.get().to_string()).collect())
+                }
                 Err(e) => LineKind::Bad(format!("malformed results document: {e}")),
             },
             Ok(Top::NotEvent) => LineKind::Skip,
@@ -260,8 +261,14 @@ impl EventBatch for LineBatch {
 }
 
 enum Top<'de> {
-    Event { empty: bool, collides: bool },
-    Wrapped { result: &'de str, preview: Option<bool> },
+    Event {
+        empty: bool,
+        collides: bool,
+    },
+    Wrapped {
+        result: &'de str,
+        preview: Option<bool>,
+    },
     Results,
     NotEvent,
 }

@@ -14,7 +14,8 @@
 //!   wasmtime (sandboxed) or scorer-core linked natively — shared by every command.
 //! - [`keys`]: signing keys and trusted public keys from files or the
 //!   environment — never from the command line.
-//! - [`commands`]: `train`, `keygen`, `sign`, `verify`, `inspect`, `score`.
+//! - [`commands`]: `train`, `keygen`, `sign`, `verify`, `inspect`, `score`, `evaluate`.
+//! - [`report_svg`]: the score histogram of `evaluate --svg`, as hand-written SVG.
 //!
 //! Errors here are `anyhow` at the edges (the binary) and typed inside
 //! scorer-core; logs go through `tracing` to stderr.
@@ -22,7 +23,13 @@
 
 pub mod commands;
 pub mod engine;
+pub mod extract;
+pub mod hec;
 pub mod keys;
+pub mod metrics;
+pub mod pipeline;
+pub mod render;
+pub mod report_svg;
 pub mod sinks;
 pub mod sources;
 pub mod tables;

@@ -5,7 +5,7 @@
 //! 2 a fatal error, printed with its causes. A closed stdout (`| head`) exits 0.
 
 use clap::{Parser, Subcommand};
-use siem_adapter::commands::{inspect, keys, score, train};
+use siem_adapter::commands::{evaluate, inspect, keys, replay, score, train};
 
 #[derive(Parser)]
 #[command(
@@ -17,6 +17,9 @@ struct Cli {
     /// Log level filter (also RUST_LOG), e.g. `info` or `siem_adapter=debug`.
     #[arg(long, global = true, default_value = "warn")]
     log: String,
+    /// More logs on stderr: -v info, -vv debug, -vvv trace.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
     #[command(subcommand)]
     command: Command,
 }
@@ -34,13 +37,23 @@ enum Command {
     /// Print a model card: metadata, signature, schema, metrics.
     Inspect(inspect::InspectArgs),
     /// Score an exported alert batch.
-    Score(score::ScoreArgs),
+    Score(Box<score::ScoreArgs>),
+    /// Send a dead-letter file to the HTTP Event Collector again.
+    Replay(Box<replay::ReplayArgs>),
+    /// Measure a model on a labelled alert batch (ROC AUC, precision, recall, confusion matrix).
+    Evaluate(Box<evaluate::EvaluateArgs>),
 }
 
 fn main() {
     let cli = Cli::parse();
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&cli.log));
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new(match cli.verbose {
+            0 => cli.log.as_str(),
+            1 => "info",
+            2 => "debug",
+            _ => "trace",
+        })
+    });
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -52,6 +65,8 @@ fn main() {
         Command::Verify(a) => keys::verify(a),
         Command::Inspect(a) => inspect::run(a),
         Command::Score(a) => score::run(a),
+        Command::Replay(a) => replay::run(a),
+        Command::Evaluate(a) => evaluate::run(a),
     };
     match result {
         Ok(code) => std::process::exit(code),

@@ -124,29 +124,74 @@ impl Metrics {
             let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} counter");
             let _ = writeln!(s, "{name}{{{labels}}} {v}");
         };
-        counter("riskscore_events_read_total", "Events read (including unreadable lines).", self.read.load(Relaxed));
-        counter("riskscore_events_scored_total", "Events scored.", self.scored.load(Relaxed));
-        counter("riskscore_events_flagged_total", "Events with anomaly_flag=1.", self.flagged.load(Relaxed));
-        counter("riskscore_events_errored_total", "Events written with risk_error.", self.errored.load(Relaxed));
-        counter("riskscore_hec_requests_total", "HTTP Event Collector requests sent.", self.hec_requests.load(Relaxed));
-        counter("riskscore_hec_retries_total", "HTTP Event Collector requests retried.", self.hec_retries.load(Relaxed));
-        counter("riskscore_hec_delivered_events_total", "Events confirmed delivered to the HTTP Event Collector.", self.delivered.load(Relaxed));
-        counter("riskscore_dead_lettered_events_total", "Events written to the dead-letter file.", self.dead_lettered.load(Relaxed));
+        counter(
+            "riskscore_events_read_total",
+            "Events read (including unreadable lines).",
+            self.read.load(Relaxed),
+        );
+        counter(
+            "riskscore_events_scored_total",
+            "Events scored.",
+            self.scored.load(Relaxed),
+        );
+        counter(
+            "riskscore_events_flagged_total",
+            "Events with anomaly_flag=1.",
+            self.flagged.load(Relaxed),
+        );
+        counter(
+            "riskscore_events_errored_total",
+            "Events written with risk_error.",
+            self.errored.load(Relaxed),
+        );
+        counter(
+            "riskscore_hec_requests_total",
+            "HTTP Event Collector requests sent.",
+            self.hec_requests.load(Relaxed),
+        );
+        counter(
+            "riskscore_hec_retries_total",
+            "HTTP Event Collector requests retried.",
+            self.hec_retries.load(Relaxed),
+        );
+        counter(
+            "riskscore_hec_delivered_events_total",
+            "Events confirmed delivered to the HTTP Event Collector.",
+            self.delivered.load(Relaxed),
+        );
+        counter(
+            "riskscore_dead_lettered_events_total",
+            "Events written to the dead-letter file.",
+            self.dead_lettered.load(Relaxed),
+        );
         let name = "riskscore_batch_seconds";
-        let _ = writeln!(s, "# HELP {name} Time to featurize, score and render one batch.\n# TYPE {name} histogram");
+        let _ = writeln!(
+            s,
+            "# HELP {name} Time to featurize, score and render one batch.\n# TYPE {name} histogram"
+        );
         for (i, b) in BUCKETS.iter().enumerate() {
-            let _ = writeln!(s, "{name}_bucket{{{labels},le=\"{b}\"}} {}", self.buckets[i].load(Relaxed));
+            let _ = writeln!(
+                s,
+                "{name}_bucket{{{labels},le=\"{b}\"}} {}",
+                self.buckets[i].load(Relaxed)
+            );
         }
         let n = self.batches.load(Relaxed);
         let _ = writeln!(s, "{name}_bucket{{{labels},le=\"+Inf\"}} {n}");
-        let _ = writeln!(s, "{name}_sum{{{labels}}} {}", self.latency_us.load(Relaxed) as f64 / 1e6);
+        let _ = writeln!(
+            s,
+            "{name}_sum{{{labels}}} {}",
+            self.latency_us.load(Relaxed) as f64 / 1e6
+        );
         let _ = writeln!(s, "{name}_count{{{labels}}} {n}");
         s
     }
 }
 
 fn escape(v: &str) -> String {
-    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 #[cfg(test)]
@@ -168,8 +213,12 @@ mod tests {
         m.record_block(&Counts::default(), 0.2);
         let t = m.render();
         assert!(t.contains("riskscore_events_read_total{model=\"m@1\",engine=\"wasm\"} 10"));
-        assert!(t.contains("riskscore_batch_seconds_bucket{model=\"m@1\",engine=\"wasm\",le=\"0.005\"} 1"));
-        assert!(t.contains("riskscore_batch_seconds_bucket{model=\"m@1\",engine=\"wasm\",le=\"0.25\"} 2"));
+        assert!(t.contains(
+            "riskscore_batch_seconds_bucket{model=\"m@1\",engine=\"wasm\",le=\"0.005\"} 1"
+        ));
+        assert!(t.contains(
+            "riskscore_batch_seconds_bucket{model=\"m@1\",engine=\"wasm\",le=\"0.25\"} 2"
+        ));
         assert!(t.contains("riskscore_batch_seconds_count{model=\"m@1\",engine=\"wasm\"} 2"));
     }
 }

@@ -229,7 +229,7 @@ impl Renderer {
             serde_json::to_writer(&mut *out, &m).expect("vec write");
         } else {
             let close = object.rfind('}').expect("an object ends with }");
-            out.extend_from_slice(object[..close].as_bytes());
+            out.extend_from_slice(&object.as_bytes()[..close]);
             self.append_fields(out, verdict, empty);
             out.push(b'}');
         }

@@ -154,7 +154,11 @@ impl BlockSink for CsvSink {
             w.write_record(&columns)?;
             for e in self.lines()? {
                 let e = e?;
-                w.write_record(columns.iter().map(|c| e.get(c).map(cell).unwrap_or_default()))?;
+                w.write_record(
+                    columns
+                        .iter()
+                        .map(|c| e.get(c).map(cell).unwrap_or_default()),
+                )?;
             }
             w.flush()?;
         }

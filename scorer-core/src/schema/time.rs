@@ -48,7 +48,9 @@ pub fn epoch_time(v: Value<'_>) -> Option<f64> {
                             .copied()
                             .take(9)
                             .collect();
-                        let n = digits.iter().fold(0f64, |a, d| a * 10.0 + f64::from(d - b'0'));
+                        let n = digits
+                            .iter()
+                            .fold(0f64, |a, d| a * 10.0 + f64::from(d - b'0'));
                         n / 10f64.powi(digits.len() as i32)
                     })
                     .unwrap_or(0.0);
@@ -178,12 +180,18 @@ mod tests {
 
     #[test]
     fn epoch_time_keeps_fractions() {
-        assert_eq!(epoch_time(Value::Text("1730420088.330")), Some(1730420088.330));
+        assert_eq!(
+            epoch_time(Value::Text("1730420088.330")),
+            Some(1730420088.330)
+        );
         assert_eq!(
             epoch_time(Value::Text("2024-11-01T00:14:48.250+00:00")),
             Some(1730420088.25)
         );
-        assert_eq!(epoch_time(Value::Text("2024-11-01T00:14:48Z")), Some(1730420088.0));
+        assert_eq!(
+            epoch_time(Value::Text("2024-11-01T00:14:48Z")),
+            Some(1730420088.0)
+        );
         assert_eq!(epoch_time(Value::Text("yesterday")), None);
         assert_eq!(epoch_time(Value::Missing), None);
     }

@@ -6,6 +6,7 @@ pub mod evaluate;
 pub mod inspect;
 pub mod keys;
 pub mod model_args;
+pub mod replay;
 pub mod score;
 pub mod train;
 

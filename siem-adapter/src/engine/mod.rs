@@ -211,6 +211,13 @@ impl Engine {
         out: &mut BatchResult,
     ) -> Result<(), EngineError> {
         let fields = self.describe().fields.clone();
-        self.score_batch(&MapBatch { events, fields: &fields }, explain, out)
+        self.score_batch(
+            &MapBatch {
+                events,
+                fields: &fields,
+            },
+            explain,
+            out,
+        )
     }
 }

@@ -20,7 +20,9 @@ fn assert_same_as_json_field(line: &str) {
         panic!("{line}: {kind:?}")
     };
     for (c, f) in fields().iter().enumerate() {
-        let want = parsed.get(f).map_or(Field::MISSING, scorer_core::json_field);
+        let want = parsed
+            .get(f)
+            .map_or(Field::MISSING, scorer_core::json_field);
         assert_eq!(b.field(row, c), want, "{line}: field {f}");
     }
 }
@@ -63,7 +65,10 @@ fn export_stream_rows_documents_and_bad_lines() {
         b.read_line(&plan, br#"{"preview":false,"lastrow":true}"#),
         LineKind::Skip
     );
-    match b.read_line(&plan, br#"{"preview":false,"results":[{"a":"1"},{"a":"2"}]}"#) {
+    match b.read_line(
+        &plan,
+        br#"{"preview":false,"results":[{"a":"1"},{"a":"2"}]}"#,
+    ) {
         LineKind::Expand(v) => assert_eq!(v, [r#"{"a":"1"}"#, r#"{"a":"2"}"#]),
         k => panic!("{k:?}"),
     }
@@ -72,8 +77,17 @@ fn export_stream_rows_documents_and_bad_lines() {
         b.read_line(&plan, br#"{"result":"blocked","results":3,"preview":"x"}"#),
         LineKind::Event { .. }
     ));
-    for bad in [&b"{\"a\":"[..], b"[1,2]", b"\"text\"", b"{\"a\":1} trailing", b"{\"a\":\"\xff\"}"] {
-        assert!(matches!(b.read_line(&plan, bad), LineKind::Bad(_)), "{bad:?}");
+    for bad in [
+        &b"{\"a\":"[..],
+        b"[1,2]",
+        b"\"text\"",
+        b"{\"a\":1} trailing",
+        b"{\"a\":\"\xff\"}",
+    ] {
+        assert!(
+            matches!(b.read_line(&plan, bad), LineKind::Bad(_)),
+            "{bad:?}"
+        );
     }
     // Failed lines leave no rows behind.
     assert_eq!(b.len(), 2);

@@ -32,8 +32,8 @@ impl InputId {
         if path.as_os_str() == "-" {
             bail!("--checkpoint needs --input FILE: standard input cannot be read again");
         }
-        let mut f = std::fs::File::open(path)
-            .with_context(|| format!("cannot open {}", path.display()))?;
+        let mut f =
+            std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
         let bytes = f.metadata()?.len();
         let mut head = Vec::with_capacity(1 << 20);
         Read::by_ref(&mut f).take(1 << 20).read_to_end(&mut head)?;
@@ -106,7 +106,11 @@ impl Checkpoint {
         let cp: Checkpoint = serde_json::from_str(&text)
             .with_context(|| format!("checkpoint {} is not readable", path.display()))?;
         if cp.version != 1 {
-            bail!("checkpoint {} has version {}, this adapter reads 1", path.display(), cp.version);
+            bail!(
+                "checkpoint {} has version {}, this adapter reads 1",
+                path.display(),
+                cp.version
+            );
         }
         if cp.input.bytes != input.bytes || cp.input.head_sha256 != input.head_sha256 {
             bail!(

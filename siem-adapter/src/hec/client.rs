@@ -77,7 +77,9 @@ impl HecClient {
             tls = tls.root_certs(RootCerts::Specific(Arc::new(certs)));
         }
         if settings.insecure {
-            tracing::warn!("--hec-insecure: the collector's TLS certificate is NOT verified (labs only)");
+            tracing::warn!(
+                "--hec-insecure: the collector's TLS certificate is NOT verified (labs only)"
+            );
         }
         let agent: ureq::Agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
@@ -103,7 +105,11 @@ impl HecClient {
     }
 
     /// POST envelopes (`body`: concatenated JSON objects); the ack id when acks are on.
-    pub fn send_events(&self, body: &[u8], channel: Option<&str>) -> Result<Option<u64>, SendError> {
+    pub fn send_events(
+        &self,
+        body: &[u8],
+        channel: Option<&str>,
+    ) -> Result<Option<u64>, SendError> {
         let payload = if self.settings.gzip {
             let mut gz = flate2::write::GzEncoder::new(
                 Vec::with_capacity(body.len() / 4),
@@ -114,7 +120,8 @@ impl HecClient {
         } else {
             body.to_vec()
         };
-        let reply = self.with_retries(|| self.post(&self.event_url, &payload, channel, self.settings.gzip))?;
+        let reply = self
+            .with_retries(|| self.post(&self.event_url, &payload, channel, self.settings.gzip))?;
         if channel.is_some() && reply.ack_id.is_none() {
             return Err(SendError::Permanent(
                 "the collector answered without an ackId: indexer acknowledgement is not enabled on this token (turn it on, or drop --hec-ack)".into(),
@@ -188,7 +195,11 @@ impl HecClient {
         let reply: Reply = serde_json::from_str(&text).unwrap_or_default();
         let what = || {
             let code = reply.code.map(|c| format!(" code {c}")).unwrap_or_default();
-            let msg = if reply.text.is_empty() { text.trim().chars().take(200).collect() } else { reply.text.clone() };
+            let msg = if reply.text.is_empty() {
+                text.trim().chars().take(200).collect()
+            } else {
+                reply.text.clone()
+            };
             format!("HTTP {status}{code}: {msg}")
         };
         match status {
@@ -271,7 +282,9 @@ mod tests {
             )
         );
         assert_eq!(
-            endpoints("https://s:8088/services/collector/event/1.0").unwrap().0,
+            endpoints("https://s:8088/services/collector/event/1.0")
+                .unwrap()
+                .0,
             "https://s:8088/services/collector/event/1.0"
         );
         assert!(endpoints("splunk:8088").is_err());

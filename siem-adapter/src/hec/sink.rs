@@ -99,15 +99,28 @@ impl HecSink {
                 by_channel.entry(p.channel.clone()).or_default().push(i);
             }
         }
-        for (channel, idx) in by_channel {
-            let ids: Vec<u64> = idx.iter().map(|&i| cp.pending[i].ack_id).collect();
-            match self.client.poll_acks(&channel, &ids) {
-                Ok(acked) => {
-                    for (k, &i) in idx.iter().enumerate() {
-                        cp.pending[i].acked = acked[k];
+        // Wait (up to the ack timeout) for the acks the killed run was waiting for.
+        let started = Instant::now();
+        let settings = self.client.settings().clone();
+        for (channel, mut idx) in by_channel {
+            while !idx.is_empty() {
+                let ids: Vec<u64> = idx.iter().map(|&i| cp.pending[i].ack_id).collect();
+                match self.client.poll_acks(&channel, &ids) {
+                    Ok(acked) => {
+                        for (k, &i) in idx.iter().enumerate() {
+                            cp.pending[i].acked = acked[k];
+                        }
+                        idx.retain(|&i| !cp.pending[i].acked);
+                    }
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot ask about the previous run's acks; sending those events again");
+                        break;
                     }
                 }
-                Err(e) => tracing::warn!(error = %e, "cannot ask about the previous run's acks; sending those events again"),
+                if idx.is_empty() || started.elapsed() >= settings.ack_timeout {
+                    break;
+                }
+                std::thread::sleep(settings.ack_interval);
             }
         }
         let before = cp.pending.len();
@@ -123,7 +136,9 @@ impl HecSink {
     }
 
     fn is_done(&self, n: u64) -> bool {
-        self.checkpoint.as_ref().is_some_and(|(_, cp)| cp.is_done(n))
+        self.checkpoint
+            .as_ref()
+            .is_some_and(|(_, cp)| cp.is_done(n))
     }
 
     fn save(&mut self) -> Result<()> {
@@ -132,10 +147,15 @@ impl HecSink {
         };
         cp.settled = self.settled;
         let settled = self.settled;
-        cp.pending.retain(|p| p.acked && p.end > settled && !p.channel.is_empty());
+        cp.pending
+            .retain(|p| p.acked && p.end > settled && !p.channel.is_empty());
         let mine = self.channel.clone().unwrap_or_default();
         for f in &self.inflight {
-            if !cp.pending.iter().any(|p| p.first == f.first && p.channel == mine && p.ack_id == f.ack_id) {
+            if !cp
+                .pending
+                .iter()
+                .any(|p| p.first == f.first && p.channel == mine && p.ack_id == f.ack_id)
+            {
                 cp.pending.push(Pending {
                     first: f.first,
                     end: f.end,
@@ -146,7 +166,11 @@ impl HecSink {
             }
         }
         for p in &mut cp.pending {
-            if let Some(f) = self.inflight.iter().find(|f| f.first == p.first && f.ack_id == p.ack_id) {
+            if let Some(f) = self
+                .inflight
+                .iter()
+                .find(|f| f.first == p.first && f.ack_id == p.ack_id)
+            {
                 p.acked = f.acked;
             }
         }
@@ -160,7 +184,14 @@ impl HecSink {
         self.metrics.delivered.fetch_add(delivered, Relaxed);
     }
 
-    fn undeliverable(&mut self, body: &[u8], first: u64, end: u64, events: u64, why: &SendError) -> Result<()> {
+    fn undeliverable(
+        &mut self,
+        body: &[u8],
+        first: u64,
+        end: u64,
+        events: u64,
+        why: &SendError,
+    ) -> Result<()> {
         let Some(path) = &self.dead_letter else {
             bail!(
                 "events {first}..{end} could not be delivered ({why}); nothing after them was sent. \
@@ -218,7 +249,9 @@ impl HecSink {
                     resends: 0,
                 });
             }
-            Err(SendError::Permanent(e)) => bail!("{e} (events {first}..{end} not sent; the checkpoint, if any, resumes here)"),
+            Err(SendError::Permanent(e)) => {
+                bail!("{e} (events {first}..{end} not sent; the checkpoint, if any, resumes here)")
+            }
         }
         self.save()
     }
@@ -237,16 +270,19 @@ impl HecSink {
     }
 
     fn poll_channel(&mut self, channel: &str) -> Result<()> {
-        let ids: Vec<u64> = self.inflight.iter().filter(|f| !f.acked).map(|f| f.ack_id).collect();
+        let ids: Vec<u64> = self
+            .inflight
+            .iter()
+            .filter(|f| !f.acked)
+            .map(|f| f.ack_id)
+            .collect();
         if !ids.is_empty() {
             let acked = self
                 .client
                 .poll_acks(channel, &ids)
                 .map_err(|e| anyhow::anyhow!("cannot poll indexer acknowledgements: {e}"))?;
-            let mut k = 0;
-            for f in self.inflight.iter_mut().filter(|f| !f.acked) {
+            for (k, f) in self.inflight.iter_mut().filter(|f| !f.acked).enumerate() {
                 f.acked = acked[k];
-                k += 1;
             }
         }
         // Overdue: send again (at least once).
@@ -257,7 +293,12 @@ impl HecSink {
             if f.acked || f.sent.elapsed() < timeout {
                 continue;
             }
-            tracing::warn!(first = f.first, end = f.end, ack_id = f.ack_id, "no ack in time; sending the request again");
+            tracing::warn!(
+                first = f.first,
+                end = f.end,
+                ack_id = f.ack_id,
+                "no ack in time; sending the request again"
+            );
             self.metrics.hec_retries.fetch_add(1, Relaxed);
             let result = if f.resends >= retries {
                 Err(SendError::Exhausted {
@@ -325,7 +366,9 @@ impl BlockSink for HecSink {
     }
 
     fn tick(&mut self) -> Result<()> {
-        if !self.inflight.is_empty() && self.last_poll.elapsed() >= self.client.settings().ack_interval {
+        if !self.inflight.is_empty()
+            && self.last_poll.elapsed() >= self.client.settings().ack_interval
+        {
             self.poll()?;
         }
         Ok(())

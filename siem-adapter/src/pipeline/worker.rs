@@ -146,7 +146,8 @@ impl Worker {
                 Item::Bad { line, error } => {
                     let l = &chunk.lines[*line];
                     let msg = format!("line {}: {error}", l.number);
-                    self.renderer.unreadable(&mut block.bytes, chunk.line(*line), &msg);
+                    self.renderer
+                        .unreadable(&mut block.bytes, chunk.line(*line), &msg);
                     block.counts.errored += 1;
                 }
                 Item::Event { .. } | Item::Expanded { .. } => {
@@ -216,7 +217,12 @@ fn verdict<'a>(
         score,
         flag: result.flag[row],
         reasons: (explain > 0)
-            .then(|| result.reasons.get(row).map(|r| scorer_core::format_reasons(r)))
+            .then(|| {
+                result
+                    .reasons
+                    .get(row)
+                    .map(|r| scorer_core::format_reasons(r))
+            })
             .flatten(),
         missing: result.missing_fields(row, features),
     }
