@@ -320,7 +320,7 @@ fn acks_channel_rules() {
 }
 
 #[test]
-fn acked_events_enter_the_store_when_their_ack_is_true() {
+fn acked_events_are_stored_on_receipt_and_acked_when_polled() {
     let server = HecTestServer::start(HecTestConfig::default().acks(true)).unwrap();
     let a = agent();
     for n in 0..2 {
@@ -342,12 +342,12 @@ fn acked_events_enter_the_store_when_their_ack_is_true() {
     );
     assert_eq!(other.unwrap().1["ackId"], 0);
 
-    assert_eq!(server.event_count(), 0);
+    // Indexed on receipt, as in Splunk; the acks only report it.
+    assert_eq!(server.events(), vec![envelope(0), envelope(1), envelope(9)]);
     assert_eq!(server.pending_ack_events(), 3);
     let (status, reply) = poll(&a, &server, &[0, 1, 7]);
     assert_eq!(status, 200);
     assert_eq!(reply, json!({"acks": {"0": true, "1": true, "7": false}}));
-    assert_eq!(server.events(), vec![envelope(0), envelope(1)]);
     assert_eq!(server.pending_ack_events(), 1);
     // True is reported once; then the id is forgotten.
     assert_eq!(poll(&a, &server, &[0]).1, json!({"acks": {"0": false}}));

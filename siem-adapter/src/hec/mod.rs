@@ -6,13 +6,21 @@
 //! - [`checkpoint`]: what a killed run needs to resume.
 //!
 //! Delivery is **at least once**. With `--hec-ack`, an event counts as
-//! delivered only when the indexer acknowledges it; the checkpoint records
-//! the acknowledged prefix of the input and the ack ids still outstanding,
-//! so a run killed at any moment and re-run neither loses nor repeats events
-//! — except when it is killed in the instant between the collector accepting
-//! a request and the adapter reading its ack id: those events are sent again.
-//! Without acks, "delivered" means HTTP 200 (Splunk may still lose events it
-//! accepted if an indexer fails before writing them).
+//! delivered only when the indexer acknowledges it. Before each request is
+//! sent, the checkpoint records its event range under the ack id the
+//! collector will give it (ack ids count up per channel); after the reply,
+//! under the id it got. A run killed at any moment and re-run with the same
+//! checkpoint first asks the collector about those ids (waiting up to
+//! `--hec-ack-timeout-secs`) and skips what was indexed, so it neither loses
+//! nor repeats events. Duplicates remain possible only when the collector
+//! forgets an ack (it reports an id true once; a kill between reading that
+//! answer and writing the checkpoint), when an ack never comes in time, or
+//! when ack ids are not what the adapter expected (a connection dropped
+//! after the collector took a request).
+//! Without acks, "delivered" means HTTP 200: a run killed while a request is
+//! in flight sends that request again on resume (at most one request's
+//! events repeated), and Splunk may still lose events it accepted if an
+//! indexer fails before writing them.
 //!
 //! The token comes from a file (`--hec-token-file`) or the environment
 //! (`RISKSCORE_HEC_TOKEN`), never from the command line, and is never logged.

@@ -51,6 +51,8 @@ pub struct HecSink {
     cur_first: Option<u64>,
     cur_end: u64,
     inflight: VecDeque<Inflight>,
+    /// The ack id the collector will give the next request on our channel.
+    next_ack: u64,
     settled: u64,
     last_poll: Instant,
     metrics: Arc<Metrics>,
@@ -77,6 +79,7 @@ impl HecSink {
             cur_first: None,
             cur_end: 0,
             inflight: VecDeque::new(),
+            next_ack: 0,
             settled: 0,
             last_poll: Instant::now(),
             metrics,
@@ -223,19 +226,58 @@ impl HecSink {
                 self.wait_for_acks()?;
             }
         }
-        match self.client.send_events(&body, self.channel.as_deref()) {
-            Ok(None) => self.settle(end, events),
-            Ok(Some(ack_id)) => self.inflight.push_back(Inflight {
+        if self.channel.is_some() {
+            // Recorded before sending, under the ack id the collector will
+            // give it (ids count up per channel): if this run is killed before
+            // the reply is read, the next run asks about that id instead of
+            // sending the events again.
+            self.inflight.push_back(Inflight {
                 first,
                 end,
                 events,
                 body,
-                ack_id,
+                ack_id: self.next_ack,
                 acked: false,
                 sent: Instant::now(),
                 resends: 0,
-            }),
-            Err(e @ SendError::Exhausted { .. }) => {
+            });
+            self.save()?;
+            let sent = self.inflight.back().expect("pushed");
+            match self.client.send_events(&sent.body, self.channel.as_deref()) {
+                Ok(id) => {
+                    let id = id.expect("send_events returns an ack id on a channel");
+                    if id != self.next_ack {
+                        tracing::debug!(expected = self.next_ack, got = id, "ack ids moved on");
+                    }
+                    self.next_ack = id + 1;
+                    let f = self.inflight.back_mut().expect("pushed");
+                    f.ack_id = id;
+                    f.sent = Instant::now();
+                }
+                Err(e) => {
+                    let f = self.inflight.pop_back().expect("pushed");
+                    self.failed(f.body, first, end, events, e)?;
+                }
+            }
+        } else {
+            match self.client.send_events(&body, None) {
+                Ok(_) => self.settle(end, events),
+                Err(e) => self.failed(body, first, end, events, e)?,
+            }
+        }
+        self.save()
+    }
+
+    fn failed(
+        &mut self,
+        body: Vec<u8>,
+        first: u64,
+        end: u64,
+        events: u64,
+        e: SendError,
+    ) -> Result<()> {
+        match e {
+            e @ SendError::Exhausted { .. } => {
                 self.undeliverable(&body, first, end, events, &e)?;
                 // Settled in its turn: after the requests sent before it.
                 self.inflight.push_back(Inflight {
@@ -248,12 +290,12 @@ impl HecSink {
                     sent: Instant::now(),
                     resends: 0,
                 });
+                Ok(())
             }
-            Err(SendError::Permanent(e)) => {
+            SendError::Permanent(e) => {
                 bail!("{e} (events {first}..{end} not sent; the checkpoint, if any, resumes here)")
             }
         }
-        self.save()
     }
 
     /// Poll outstanding acks once; settle the acknowledged prefix; resend the overdue.
@@ -310,6 +352,9 @@ impl HecSink {
             };
             match result {
                 Ok(id) => {
+                    if let Some(id) = id {
+                        self.next_ack = id + 1;
+                    }
                     let f = &mut self.inflight[i];
                     f.ack_id = id.unwrap_or(f.ack_id);
                     f.sent = Instant::now();

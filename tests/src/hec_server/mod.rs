@@ -31,10 +31,13 @@
 //!   A request either stores all its events or none.
 //! - Indexer acknowledgement ([`HecTestConfig::acks`]): the channel comes
 //!   from `X-Splunk-Request-Channel` or `?channel=` and must be a GUID; a
-//!   success carries `"ackId"` (0, 1, 2, … per channel); the events wait
-//!   "pending" until `POST /services/collector/ack` reports their ack true,
-//!   and only then enter the store. As in Splunk, an ack reported true once
-//!   is forgotten (later polls say false), and unknown ids are false.
+//!   success carries `"ackId"` (0, 1, 2, … per channel); the events enter
+//!   the store on receipt (indexing does not wait for polls, as in Splunk),
+//!   and `POST /services/collector/ack` reports the ack true after
+//!   [`HecTestConfig::ack_after_polls`] polls. A lost ack (fault) stands for
+//!   an indexer that failed before writing: its events are discarded and its
+//!   ack never turns true. As in Splunk, an ack reported true once is
+//!   forgotten (later polls say false), and unknown ids are false.
 //! - `GET /services/collector/health` → 200 code 17 (503 code 9 while a busy
 //!   fault is armed). Any other path → 404.
 //!
@@ -257,8 +260,8 @@ struct Faults {
 /// One ack id's fate.
 #[derive(Debug)]
 enum Ack {
-    /// Accepted; its events enter the store once the ack turns true.
-    Pending { polls_left: u32, events: Vec<Value> },
+    /// Accepted and stored; the ack turns true after `polls_left` more polls.
+    Pending { polls_left: u32, events: usize },
     /// Never turns true; its events were discarded.
     Lost,
 }
@@ -413,11 +416,11 @@ impl HecTestServer {
         self.shared.lock().stored.len()
     }
 
-    /// Envelopes accepted with an ack id that has not turned true yet.
+    /// Envelopes stored whose ack id has not been reported true yet.
     pub fn pending_ack_events(&self) -> usize {
         let state = self.shared.lock();
         let pending = |a: &Ack| match a {
-            Ack::Pending { events, .. } => events.len(),
+            Ack::Pending { events, .. } => *events,
             Ack::Lost => 0,
         };
         state

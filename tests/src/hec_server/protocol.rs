@@ -174,16 +174,23 @@ fn handle_event(shared: &Shared, req: &Request, body: &[u8]) -> Result<Reply, Re
         .or_default();
     let id = channel.next_ack;
     channel.next_ack += 1;
-    let ack = if faults.lose_acks > 0 {
+    let (ack, indexed) = if faults.lose_acks > 0 {
         faults.lose_acks -= 1;
-        Ack::Lost
+        (Ack::Lost, None)
     } else {
-        Ack::Pending {
-            polls_left: faults.ack_after_polls,
-            events,
-        }
+        (
+            Ack::Pending {
+                polls_left: faults.ack_after_polls,
+                events: events.len(),
+            },
+            Some(events),
+        )
     };
     channel.acks.insert(id, ack);
+    // As in Splunk, indexing does not wait for anyone to poll the ack.
+    if let Some(events) = indexed {
+        shared.store(&mut state, events);
+    }
     shared.changed.notify_all();
     Ok(Reply::success().with("ackId", id))
 }
@@ -317,13 +324,10 @@ fn handle_ack(shared: &Shared, req: &Request, body: &[u8]) -> Result<Reply, Repl
         };
         if done {
             // Reported true once, then forgotten, as Splunk does.
-            let ack = state
+            state
                 .channels
                 .get_mut(&channel)
                 .and_then(|c| c.acks.remove(&id));
-            if let Some(Ack::Pending { events, .. }) = ack {
-                shared.store(&mut state, events);
-            }
         }
         answers.push((id, done));
     }
