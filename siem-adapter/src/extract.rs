@@ -15,7 +15,6 @@
 //! the browser.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::fmt;
 
 use scorer_core::{Field, Value};
@@ -55,14 +54,17 @@ struct Target {
 /// Which keys matter, built once per model.
 #[derive(Debug, Clone)]
 pub struct FieldPlan {
-    targets: HashMap<String, Target>,
+    /// Keyed with FxHash: key lookups are the extractor's hottest step and
+    /// the keys are the model's own field names (no untrusted-key flooding risk
+    /// worth SipHash's cost: an event's other keys only ever miss).
+    targets: rustc_hash::FxHashMap<String, Target>,
     n_cols: usize,
 }
 
 impl FieldPlan {
     /// Plan for a model reading `fields`, writing `outputs`.
     pub fn new(fields: &[String], outputs: &[&str]) -> Self {
-        let mut targets: HashMap<String, Target> = HashMap::new();
+        let mut targets: rustc_hash::FxHashMap<String, Target> = Default::default();
         for (i, f) in fields.iter().enumerate() {
             targets.entry(f.clone()).or_default().col = Some(i as u32);
         }

@@ -55,7 +55,7 @@ pub struct ScoreArgs {
     #[arg(long, value_delimiter = ',')]
     pub fields: Vec<String>,
     /// Events per scoring batch (one engine call each).
-    #[arg(long, default_value_t = 4096)]
+    #[arg(long, default_value_t = 1024)]
     pub batch_size: usize,
     /// Scoring workers, each with its own engine (default: one per core).
     #[arg(long)]
