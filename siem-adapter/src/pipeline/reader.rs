@@ -2,7 +2,9 @@
 //!
 //! JSON lines and Splunk's export stream pass through as raw bytes (the
 //! workers parse them); CSV records and pretty-printed results documents are
-//! turned into one JSON object per line here, so the workers see one shape.
+//! turned into one JSON object per line here, so the workers see one shape
+//! (a multivalue CSV cell — newline-separated values — becomes a JSON array,
+//! as Splunk's JSON exports write multivalue fields).
 //! A read error (truncated gzip, I/O) becomes a last, unreadable line: every
 //! event before it still goes out.
 
@@ -258,7 +260,11 @@ impl ChunkReader {
                             .get(i)
                             .cloned()
                             .unwrap_or_else(|| format!("extra_column_{}", i + 1));
-                        if !cell.is_empty() {
+                        if cell.contains('\n') {
+                            // Splunk's multivalue cell: its JSON form is an array.
+                            let items = cell.split('\n').map(|v| Value::String(v.into()));
+                            m.insert(name, Value::Array(items.collect()));
+                        } else if !cell.is_empty() {
                             m.insert(name, Value::String(cell.to_string()));
                         }
                     }
