@@ -211,6 +211,33 @@ impl Iterator for JsonEvents {
     }
 }
 
+/// One CSV record as an event: empty cells are absent fields; a multivalue
+/// cell (newline-separated values) becomes a JSON array, as Splunk's JSON
+/// exports write multivalue fields. A record whose cell count differs from
+/// the header's is refused, with the reason.
+pub fn csv_event(
+    header: &[String],
+    record: &csv::StringRecord,
+) -> Result<Map<String, Value>, String> {
+    if record.len() != header.len() {
+        return Err(format!(
+            "CSV record has {} cells, the header has {}",
+            record.len(),
+            header.len()
+        ));
+    }
+    let mut m = Map::new();
+    for (name, cell) in header.iter().zip(record.iter()) {
+        if cell.contains('\n') {
+            let items = cell.split('\n').map(|v| Value::String(v.into()));
+            m.insert(name.clone(), Value::Array(items.collect()));
+        } else if !cell.is_empty() {
+            m.insert(name.clone(), Value::String(cell.to_string()));
+        }
+    }
+    Ok(m)
+}
+
 struct CsvEvents {
     reader: csv::Reader<Box<dyn BufRead>>,
     header: Option<Vec<String>>,
@@ -262,38 +289,13 @@ impl Iterator for CsvEvents {
                 self.done = true;
                 None
             }
-            Ok(true) => {
-                let mut m = Map::new();
-                for (i, cell) in self.record.iter().enumerate() {
-                    let name = header
-                        .get(i)
-                        .cloned()
-                        .unwrap_or_else(|| format!("extra_column_{}", i + 1));
-                    if !cell.is_empty() {
-                        m.insert(name, Value::String(cell.to_string()));
-                    }
-                }
-                let error = (self.record.len() != header.len()).then(|| {
-                    format!(
-                        "CSV record has {} cells, the header has {}",
-                        self.record.len(),
-                        header.len()
-                    )
-                });
-                match error {
-                    None => Some(Record {
-                        line: self.line,
-                        event: Ok(m),
-                    }),
-                    Some(error) => Some(Record {
-                        line: self.line,
-                        event: Err(Unreadable {
-                            error,
-                            raw: self.record.iter().collect::<Vec<_>>().join(","),
-                        }),
-                    }),
-                }
-            }
+            Ok(true) => Some(Record {
+                line: self.line,
+                event: csv_event(header, &self.record).map_err(|error| Unreadable {
+                    error,
+                    raw: self.record.iter().collect::<Vec<_>>().join(","),
+                }),
+            }),
             Err(e) => Some(Record {
                 line: self.line,
                 event: Err(Unreadable {
@@ -343,7 +345,10 @@ mod tests {
     fn csv_multivalue_and_ragged_rows() {
         let r = events("a,b\n1,\"x\ny\"\n2\n3,4,5\n", InputFormat::Auto);
         assert_eq!(r.len(), 3);
-        assert_eq!(r[0].event.as_ref().unwrap()["b"], "x\ny");
+        assert_eq!(
+            r[0].event.as_ref().unwrap()["b"],
+            serde_json::json!(["x", "y"])
+        );
         assert!(r[1].event.is_err() && r[2].event.is_err());
     }
 }

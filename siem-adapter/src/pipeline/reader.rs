@@ -10,7 +10,7 @@
 
 use std::io::{BufRead, Read};
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use crate::sources::InputFormat;
 
@@ -252,35 +252,16 @@ impl ChunkReader {
                     self.done = true;
                     break;
                 }
-                Ok(true) => {
-                    let mut m = Map::new();
-                    for (i, cell) in record.iter().enumerate() {
-                        let name = st
-                            .header
-                            .get(i)
-                            .cloned()
-                            .unwrap_or_else(|| format!("extra_column_{}", i + 1));
-                        if cell.contains('\n') {
-                            // Splunk's multivalue cell: its JSON form is an array.
-                            let items = cell.split('\n').map(|v| Value::String(v.into()));
-                            m.insert(name, Value::Array(items.collect()));
-                        } else if !cell.is_empty() {
-                            m.insert(name, Value::String(cell.to_string()));
-                        }
+                Ok(true) => match crate::sources::csv_event(&st.header, &record) {
+                    Ok(m) => {
+                        let text = serde_json::to_string(&m).expect("a map serializes");
+                        c.push(text.as_bytes(), self.number, None);
                     }
-                    let error = (record.len() != st.header.len()).then(|| {
-                        format!(
-                            "CSV record has {} cells, the header has {}",
-                            record.len(),
-                            st.header.len()
-                        )
-                    });
-                    let text = match &error {
-                        None => serde_json::to_string(&m).expect("a map serializes"),
-                        Some(_) => record.iter().collect::<Vec<_>>().join(","),
-                    };
-                    c.push(text.as_bytes(), self.number, error);
-                }
+                    Err(error) => {
+                        let raw = record.iter().collect::<Vec<_>>().join(",");
+                        c.push(raw.as_bytes(), self.number, Some(error));
+                    }
+                },
                 Err(e) => {
                     let fatal = e.is_io_error();
                     c.push(b"", self.number, Some(format!("malformed CSV: {e}")));
