@@ -192,12 +192,9 @@ impl LineBatch {
                 };
             }
             Ok(Top::Wrapped {
-                result,
                 preview: Some(true),
-            }) => {
-                let _ = result;
-                LineKind::Skip
-            }
+                ..
+            }) => LineKind::Skip,
             Ok(Top::Wrapped { result, .. }) => {
                 // Read the export row's `result` as the event.
                 let off = result.as_ptr() as usize - body.as_ptr() as usize;

@@ -12,11 +12,6 @@ pub mod train;
 
 use std::io::IsTerminal;
 
-/// A live status line on stderr when it is a terminal (hidden otherwise).
-pub fn progress(message: &str) -> indicatif::ProgressBar {
-    spinner(message)
-}
-
 /// A spinner on stderr when it is a terminal (hidden otherwise, e.g. under Splunk or CI).
 pub fn spinner(message: &str) -> indicatif::ProgressBar {
     let pb = if std::io::stderr().is_terminal() {

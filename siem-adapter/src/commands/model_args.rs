@@ -75,10 +75,27 @@ pub fn load_engine(a: &ModelArgs) -> Result<(Engine, Option<WasmRuntime>)> {
             Some(rt)
         }
     };
-    let mut engine = Engine::load(a.engine, &bytes, &trust, runtime.as_ref())
+    let engine = load_with(a, &bytes, &trust, runtime.as_ref())?;
+    Ok((engine, runtime))
+}
+
+/// One more engine for the model of `a` (another worker), on `runtime`.
+pub fn load_another(a: &ModelArgs, runtime: Option<&WasmRuntime>) -> Result<Engine> {
+    let bytes = std::fs::read(&a.model)
+        .with_context(|| format!("cannot read model {}", a.model.display()))?;
+    load_with(a, &bytes, &trust(a)?, runtime)
+}
+
+fn load_with(
+    a: &ModelArgs,
+    bytes: &[u8],
+    trust: &Trust,
+    runtime: Option<&WasmRuntime>,
+) -> Result<Engine> {
+    let mut engine = Engine::load(a.engine, bytes, trust, runtime)
         .with_context(|| format!("model {}", a.model.display()))?;
     if let Some(t) = a.threshold {
         engine.set_threshold(t)?;
     }
-    Ok((engine, runtime))
+    Ok(engine)
 }

@@ -16,8 +16,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Result};
 
-use super::model_args::{load_engine, ModelArgs};
-use crate::engine::Engine;
+use super::model_args::{load_another, load_engine, ModelArgs};
 use crate::hec::checkpoint::{Checkpoint, InputId};
 use crate::hec::client::HecClient;
 use crate::hec::sink::HecSink;
@@ -87,18 +86,7 @@ pub fn run(a: &ScoreArgs) -> Result<i32> {
     let id = first.describe().id.clone();
     let mut engines = vec![first];
     for _ in 1..threads {
-        engines.push(match &runtime {
-            Some(rt) => Engine::load(
-                crate::engine::EngineKind::Wasm,
-                &std::fs::read(&a.model.model)?,
-                &super::model_args::trust(&a.model)?,
-                Some(rt),
-            )?,
-            None => load_engine(&a.model)?.0,
-        });
-        if let Some(t) = a.model.threshold {
-            engines.last_mut().expect("pushed").set_threshold(t)?;
-        }
+        engines.push(load_another(&a.model, runtime.as_ref())?);
     }
     let metrics = Arc::new(Metrics::new(
         &id,
@@ -154,7 +142,7 @@ pub fn run(a: &ScoreArgs) -> Result<i32> {
 
     let input = crate::tables::open_input(&a.input)?;
     let chunks = ChunkReader::new(input, a.input_format, a.batch_size)?;
-    let pb = super::progress("scoring");
+    let pb = super::spinner("scoring");
     let started = std::time::Instant::now();
     let result = crate::pipeline::run(chunks, workers, sink, &metrics, |c: &Counts| {
         let secs = started.elapsed().as_secs_f64().max(1e-9);
