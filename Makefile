@@ -10,11 +10,26 @@ OUT := out
 WASM_BINDGEN_VERSION := 0.2.130
 BROWSER_WASM := target/wasm-browser/wasm32-unknown-unknown/release/scorer_wasm.wasm
 
-.PHONY: setup build demo test lint unit wasm-check browser node-test bench examples clean
+ARM := aarch64-unknown-linux-gnu
+HOST_WASM := target/wasm-embed/wasm32-unknown-unknown/release/scorer_wasm.wasm
+APP_VERSION = $(shell sed -n 's/^version *= *//p' splunk-app/default/app.conf | head -1)
+APP_TGZ = dist/riskscore-$(APP_VERSION).tgz
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
+.PHONY: setup build demo test lint unit wasm-check browser node-test bench examples clean \
+        package app-check
+
+# Idempotent: Rust targets (wasm32 for the scorer, aarch64 for the Splunk app),
+# Debian's aarch64 cross linker and qemu-user (to run that build here), and the
+# Splunk tooling from PyPI (splunklib and numpy for the peer command of the
+# Splunk command's tests, splunk-appinspect).
 setup:
-	@command -v rustup >/dev/null && rustup target add wasm32-unknown-unknown >/dev/null 2>&1 || true
+	@command -v rustup >/dev/null && rustup target add wasm32-unknown-unknown $(ARM) >/dev/null 2>&1 || true
 	@rustup target list --installed 2>/dev/null | grep -q wasm32-unknown-unknown || { echo "wasm32-unknown-unknown target missing (rustup target add wasm32-unknown-unknown)"; exit 1; }
+	@command -v aarch64-linux-gnu-gcc >/dev/null && command -v qemu-aarch64 >/dev/null || { \
+	  $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user libmagic1; }
+	@python3 -c "import splunklib.searchcommands, numpy" 2>/dev/null || python3 -m pip install -q splunk-sdk==2.1.1 numpy
+	@command -v splunk-appinspect >/dev/null || python3 -m pip install -q splunk-appinspect==4.3.1
 
 build:
 	$(CARGO) build --release -p siem-adapter
@@ -31,7 +46,7 @@ demo: build
 	@echo "--- the malformed input line, kept in place with its error:"
 	@sed -n 10p $(OUT)/scored.jsonl
 
-test: setup lint unit wasm-check node-test
+test: setup lint unit wasm-check node-test app-check
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -56,9 +71,24 @@ node-test: browser
 	$(CARGO) build -p siem-adapter
 	node --test tests/node/
 
+# The Splunk app package: the command for Linux x86_64 and aarch64, and the scorer .wasm.
+package: setup
+	$(CARGO) build --release -p riskscore-command
+	$(CARGO) build --release -p riskscore-command --target $(ARM)
+	splunk-app/package.sh target/release/riskscore target/$(ARM)/release/riskscore $(HOST_WASM) dist
+
+# The package passes AppInspect (cloud, precert) and both of its executables
+# answer the recorded Splunk transcript from their place in the unpacked app
+# (aarch64 under qemu-user).
+app-check: package
+	splunk-app/appinspect.sh $(APP_TGZ)
+	python3 splunk-app/check_package.py $(APP_TGZ)
+
 bench: build
 	bench/scoring.sh
 	bench/engine.sh
+	$(CARGO) build --release -p riskscore-command
+	bench/command.sh
 
 examples: build
 	examples/train-examples.sh $(BIN)

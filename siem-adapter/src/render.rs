@@ -6,6 +6,7 @@
 
 use serde_json::{Map, Value};
 
+use crate::engine::BatchResult;
 use crate::extract::{LineBatch, Meta};
 
 /// Names of the fields the scorer writes.
@@ -93,6 +94,39 @@ pub enum Verdict<'a> {
     },
     /// Not scored, and why.
     Error(String),
+}
+
+impl<'a> Verdict<'a> {
+    /// The verdict on event `row` of a scored batch: its score, flag, reasons
+    /// (when `explain` > 0) and defaulted fields — or why it has no score.
+    /// Shared by `siem-adapter score` and the Splunk command.
+    pub fn of(
+        result: &BatchResult,
+        row: usize,
+        features: &'a [scorer_core::schema::FeatureSpec],
+        explain: usize,
+    ) -> Verdict<'a> {
+        let score = result.score[row];
+        if score.is_nan() {
+            return Verdict::Error(
+                "model output is not a number (feature values overflow the model's arithmetic)"
+                    .into(),
+            );
+        }
+        Verdict::Scored {
+            score,
+            flag: result.flag[row],
+            reasons: (explain > 0)
+                .then(|| {
+                    result
+                        .reasons
+                        .get(row)
+                        .map(|r| scorer_core::format_reasons(r))
+                })
+                .flatten(),
+            missing: result.missing_fields(row, features),
+        }
+    }
 }
 
 /// Envelope settings for the HTTP Event Collector.

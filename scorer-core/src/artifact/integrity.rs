@@ -76,20 +76,7 @@ impl SignatureStatus {
 fn write_canonical(v: &serde_json::Value, out: &mut Vec<u8>) {
     use serde_json::Value;
     match v {
-        Value::Object(map) => {
-            let mut keys: Vec<&String> = map.keys().collect();
-            keys.sort();
-            out.push(b'{');
-            for (i, k) in keys.iter().enumerate() {
-                if i > 0 {
-                    out.push(b',');
-                }
-                out.extend_from_slice(serde_json::to_string(k).unwrap_or_default().as_bytes());
-                out.push(b':');
-                write_canonical(&map[*k], out);
-            }
-            out.push(b'}');
-        }
+        Value::Object(map) => write_object(map, None, out),
         Value::Array(items) => {
             out.push(b'[');
             for (i, item) in items.iter().enumerate() {
@@ -101,29 +88,47 @@ fn write_canonical(v: &serde_json::Value, out: &mut Vec<u8>) {
             out.push(b']');
         }
         Value::Number(n) => {
-            let text = match (n.as_u64(), n.as_i64(), n.as_f64()) {
-                (Some(u), _, _) => u.to_string(),
-                (None, Some(i), _) => i.to_string(),
+            // Writing into a Vec cannot fail.
+            let _ = match (n.as_u64(), n.as_i64(), n.as_f64()) {
+                (Some(u), _, _) => serde_json::to_writer(&mut *out, &u),
+                (None, Some(i), _) => serde_json::to_writer(&mut *out, &i),
                 (None, None, Some(f)) if f.fract() == 0.0 && f.abs() < 9_007_199_254_740_992.0 => {
-                    (f as i64).to_string()
+                    serde_json::to_writer(&mut *out, &(f as i64))
                 }
-                _ => n.to_string(),
+                _ => serde_json::to_writer(&mut *out, n),
             };
-            out.extend_from_slice(text.as_bytes());
         }
-        other => out.extend_from_slice(serde_json::to_string(other).unwrap_or_default().as_bytes()),
+        other => {
+            let _ = serde_json::to_writer(&mut *out, other);
+        }
     }
+}
+
+/// An object with sorted keys, `skip` left out.
+fn write_object(
+    map: &serde_json::Map<String, serde_json::Value>,
+    skip: Option<&str>,
+    out: &mut Vec<u8>,
+) {
+    let mut keys: Vec<&String> = map.keys().filter(|k| Some(k.as_str()) != skip).collect();
+    keys.sort();
+    out.push(b'{');
+    for (i, k) in keys.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        let _ = serde_json::to_writer(&mut *out, k);
+        out.push(b':');
+        write_canonical(&map[*k], out);
+    }
+    out.push(b'}');
 }
 
 /// Canonical bytes of an artifact document (its `integrity` member left out).
 pub fn canonical_bytes(doc: &serde_json::Value) -> Vec<u8> {
     let mut out = Vec::with_capacity(1 << 16);
     match doc {
-        serde_json::Value::Object(map) if map.contains_key("integrity") => {
-            let mut m = map.clone();
-            m.remove("integrity");
-            write_canonical(&serde_json::Value::Object(m), &mut out);
-        }
+        serde_json::Value::Object(map) => write_object(map, Some("integrity"), &mut out),
         other => write_canonical(other, &mut out),
     }
     out

@@ -175,7 +175,7 @@ impl Worker {
                     };
                     let verdict = match &failure {
                         Some(e) => Verdict::Error(format!("engine error: {e}")),
-                        None => verdict(&self.result, row, features, self.explain),
+                        None => Verdict::of(&self.result, row, features, self.explain),
                     };
                     match &verdict {
                         Verdict::Scored { flag, .. } => {
@@ -198,32 +198,5 @@ impl Worker {
         }
         block.seconds = started.elapsed().as_secs_f64();
         block
-    }
-}
-
-fn verdict<'a>(
-    result: &BatchResult,
-    row: usize,
-    features: &'a [scorer_core::schema::FeatureSpec],
-    explain: usize,
-) -> Verdict<'a> {
-    let score = result.score[row];
-    if score.is_nan() {
-        return Verdict::Error(
-            "model output is not a number (feature values overflow the model's arithmetic)".into(),
-        );
-    }
-    Verdict::Scored {
-        score,
-        flag: result.flag[row],
-        reasons: (explain > 0)
-            .then(|| {
-                result
-                    .reasons
-                    .get(row)
-                    .map(|r| scorer_core::format_reasons(r))
-            })
-            .flatten(),
-        missing: result.missing_fields(row, features),
     }
 }

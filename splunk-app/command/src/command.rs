@@ -1,0 +1,335 @@
+//! The command's conversation with splunkd: getinfo, then one reply per
+//! execute chunk until the input ends.
+//!
+//! Errors the user must see (bad argument, unknown model, refused artifact,
+//! broken protocol) go back as an `ERROR` inspector message in a chunk with
+//! `finished: true`, which Splunk shows in the search UI; the command then
+//! exits with status 1. Errors of single records (and of a whole chunk the
+//! engine could not score) never stop the search: every record goes out,
+//! with `risk_error` saying why it has no score.
+
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use serde_json::{json, Value};
+use siem_adapter::commands::model_args::{load_engine, ModelArgs};
+use siem_adapter::engine::{BatchResult, Engine, EngineKind, EventBatch, WasmRuntime};
+use siem_adapter::render::Verdict;
+
+use crate::app;
+use crate::args::{ArgError, Args};
+use crate::records::Records;
+use crate::reply::{Cells, Columns, Plan};
+use crate::scpv2::{write_chunk, ChunkReader, Metadata};
+
+/// Records per engine call: big enough that the per-call cost vanishes,
+/// small enough that the sandbox's memory stays a few MB.
+pub const ENGINE_BATCH: usize = 2048;
+
+/// Where the command finds its app and writes its cache.
+#[derive(Debug, Clone, Default)]
+pub struct Setup {
+    /// The app folder (models/, keys/).
+    pub app_dir: Option<PathBuf>,
+    /// The compiled-module cache folder (None: compile on every start).
+    pub cache_dir: Option<PathBuf>,
+}
+
+/// Totals of one search, logged at the end.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Totals {
+    /// Execute chunks answered.
+    pub chunks: u64,
+    /// Records in.
+    pub records: u64,
+    /// Records scored.
+    pub scored: u64,
+    /// Records flagged.
+    pub flagged: u64,
+    /// Records with `risk_error`.
+    pub errored: u64,
+}
+
+/// A loaded model, ready for execute chunks.
+struct Scorer {
+    engine: Engine,
+    _runtime: Option<WasmRuntime>,
+    explain: usize,
+    columns: Columns,
+    records: Records,
+    result: BatchResult,
+    cells: Cells,
+}
+
+fn messages(level: &str, text: &str) -> Value {
+    json!({ "messages": [[level, text]] })
+}
+
+fn reply_error(out: &mut impl Write, text: &str) -> std::io::Result<()> {
+    tracing::error!("{text}");
+    let meta = json!({ "finished": true, "inspector": messages("ERROR", text) });
+    write_chunk(out, meta.to_string().as_bytes(), b"")
+}
+
+/// Run the protocol over `input`/`output`; the process exit status.
+pub fn run(input: impl BufRead, mut output: impl Write, setup: &Setup) -> i32 {
+    match session(input, &mut output, setup) {
+        Ok(totals) => {
+            tracing::info!(?totals, "search done");
+            0
+        }
+        Err(e) => {
+            // Best effort: splunkd may already be gone.
+            let _ = reply_error(&mut output, &format!("riskscore: {e}"));
+            1
+        }
+    }
+}
+
+/// A failure that ends the search.
+#[derive(Debug, thiserror::Error)]
+enum Fatal {
+    #[error("{0}")]
+    Protocol(#[from] crate::scpv2::ProtocolError),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Usage(String),
+}
+
+fn session(input: impl BufRead, out: &mut impl Write, setup: &Setup) -> Result<Totals, Fatal> {
+    let mut reader = ChunkReader::new(input);
+    let mut body = Vec::new();
+    let Some(meta) = reader.next_chunk(&mut body)? else {
+        tracing::warn!("input ended before getinfo");
+        return Ok(Totals::default());
+    };
+    if meta.action != "getinfo" {
+        return Err(Fatal::Usage(format!(
+            "expected getinfo first, got action `{}`",
+            meta.action
+        )));
+    }
+    let started = Instant::now();
+    let (loaded, required) = getinfo(&meta, setup).map_err(|e| Fatal::Usage(e.0))?;
+    let mut info = json!({ "type": "streaming" });
+    if let Some(f) = required {
+        info["required_fields"] = json!(f);
+    }
+    if loaded.unsigned_allowed {
+        info["inspector"] = messages(
+            "WARN",
+            "riskscore: allow_unsigned=t accepts unsigned or unapproved models (development only)",
+        );
+    }
+    let mut scorer = loaded.scorer;
+    write_chunk(out, info.to_string().as_bytes(), b"")?;
+    tracing::info!(
+        ms = started.elapsed().as_secs_f64() * 1e3,
+        model = %scorer.engine.describe().id,
+        "getinfo answered"
+    );
+    let mut totals = Totals::default();
+    let mut reply = Vec::new();
+    while let Some(meta) = reader.next_chunk(&mut body)? {
+        if meta.action != "execute" {
+            return Err(Fatal::Usage(format!(
+                "expected execute, got action `{}`",
+                meta.action
+            )));
+        }
+        let t = Instant::now();
+        let warning = scorer.execute(&body, &mut reply, &mut totals);
+        let mut m = json!({ "finished": meta.finished });
+        if let Some(w) = warning {
+            m["inspector"] = messages("WARN", &w);
+        }
+        write_chunk(out, m.to_string().as_bytes(), &reply)?;
+        totals.chunks += 1;
+        tracing::debug!(
+            ms = t.elapsed().as_secs_f64() * 1e3,
+            bytes = body.len(),
+            finished = meta.finished,
+            "chunk answered"
+        );
+    }
+    Ok(totals)
+}
+
+struct Loaded {
+    scorer: Scorer,
+    unsigned_allowed: bool,
+}
+
+/// Parse the arguments and load the model; the model's fields when `fields=model`.
+fn getinfo(meta: &Metadata, setup: &Setup) -> Result<(Loaded, Option<Vec<String>>), ArgError> {
+    let info = meta.searchinfo.clone().unwrap_or_default();
+    tracing::info!(sid = %info.sid, user = %info.username, args = ?info.args, "getinfo");
+    let args = Args::parse(&info.args)?;
+    let app_dir = setup
+        .app_dir
+        .clone()
+        .ok_or_else(|| ArgError("cannot locate the app folder (models/, keys/)".into()))?;
+    let model = app::resolve_model(&app_dir, &args.model)?;
+    let scorer = load(&args, &model, &app_dir, setup.cache_dir.as_deref())?;
+    let fields = args
+        .model_fields_only
+        .then(|| scorer.engine.describe().fields.clone());
+    Ok((
+        Loaded {
+            scorer,
+            unsigned_allowed: args.allow_unsigned,
+        },
+        fields,
+    ))
+}
+
+fn load(
+    args: &Args,
+    model: &Path,
+    app_dir: &Path,
+    cache: Option<&Path>,
+) -> Result<Scorer, ArgError> {
+    let model_args = ModelArgs {
+        model: model.to_path_buf(),
+        engine: args.engine,
+        cache_dir: cache.map(Path::to_path_buf),
+        no_cache: cache.is_none(),
+        memory_limit_mib: 1024,
+        timeout_secs: 30.0,
+        trusted_keys: app::trusted_key_files(app_dir),
+        allow_unsigned: args.allow_unsigned,
+        threshold: args.threshold,
+    };
+    let (engine, runtime) = load_engine(&model_args)
+        .map_err(|e| ArgError(format!("model `{}`: {}", args.model, root_cause(&e))))?;
+    if args.engine == EngineKind::Native {
+        tracing::info!("engine=native: scorer-core linked in, not the sandboxed .wasm");
+    }
+    let fields = engine.describe().fields.clone();
+    Ok(Scorer {
+        engine,
+        _runtime: runtime,
+        explain: args.explain,
+        columns: Columns::new(args.explain > 0),
+        records: Records::new(&fields),
+        result: BatchResult::default(),
+        cells: Cells::default(),
+    })
+}
+
+/// The innermost message of an error chain (the outer ones name the path).
+fn root_cause(e: &anyhow::Error) -> String {
+    e.chain()
+        .last()
+        .map(ToString::to_string)
+        .unwrap_or_default()
+}
+
+impl Scorer {
+    /// Score one chunk's body into `reply`; a warning for the search UI when
+    /// records could not be scored (they still go out, with `risk_error`).
+    ///
+    /// The engine is called once per [`ENGINE_BATCH`] records, not once per
+    /// chunk: a 50,000-record chunk would otherwise need its whole feature
+    /// matrix (records × features) in the sandbox's memory at once.
+    fn execute(&mut self, body: &[u8], reply: &mut Vec<u8>, totals: &mut Totals) -> Option<String> {
+        reply.clear();
+        let mut reader = match self.records.begin(body) {
+            Ok(Some(r)) => r,
+            Ok(None) => return None,
+            Err(e) => {
+                // Never lose records: pass the chunk through untouched.
+                tracing::error!(error = %e, "chunk is not valid CSV; passed through unscored");
+                reply.extend_from_slice(body);
+                return Some(format!(
+                    "riskscore: a chunk was not valid CSV and was passed through unscored: {e}"
+                ));
+            }
+        };
+        let header = self.records.header().cloned()?;
+        let plan = Plan::new(&header, &self.columns);
+        reply.reserve(body.len() + body.len() / 4);
+        plan.write_header(reply, body, &header, &self.columns);
+        let width = header.names.len();
+        let mut failed: Option<(usize, String)> = None;
+        let mut n = 0;
+        let mut bad_csv = None;
+        loop {
+            let read = self.records.next_window(&mut reader, ENGINE_BATCH);
+            let len = self.records.len();
+            if len > 0 {
+                n += len;
+                self.score_window(body, reply, &plan, width, totals, &mut failed);
+            }
+            match read {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(e) => {
+                    // Keep every record: the rest goes out as it came.
+                    tracing::error!(error = %e, "chunk is not valid CSV from here; passed through");
+                    reply.extend_from_slice(reader.rest());
+                    bad_csv = Some(e.to_string());
+                    break;
+                }
+            }
+        }
+        if let Some(e) = bad_csv {
+            return Some(format!(
+                "riskscore: a chunk stopped being valid CSV after {n} records; the rest was passed through unscored: {e}"
+            ));
+        }
+        failed.map(|(count, e)| {
+            format!(
+                "riskscore: {count} of {n} records could not be scored (engine error: {e}); they carry risk_error"
+            )
+        })
+    }
+
+    /// Score the records held (one window) and append their reply rows.
+    fn score_window(
+        &mut self,
+        body: &[u8],
+        reply: &mut Vec<u8>,
+        plan: &Plan,
+        width: usize,
+        totals: &mut Totals,
+        failed: &mut Option<(usize, String)>,
+    ) {
+        let failure = self
+            .engine
+            .score_batch(&self.records, self.explain, &mut self.result)
+            .err();
+        if let Some(e) = &failure {
+            tracing::error!(error = %e, records = self.records.len(), "batch could not be scored");
+            let (count, _) = failed.get_or_insert((0, e.to_string()));
+            *count += self.records.len();
+        }
+        let described = self.engine.describe();
+        let (id, features) = (&described.id, &described.features);
+        for (i, row) in self.records.rows().iter().enumerate() {
+            let verdict = match &failure {
+                Some(e) => Verdict::Error(format!("engine error: {e}")),
+                None if row.cells > width => Verdict::Error(format!(
+                    "record has {} cells but the header {}; the extra cells were dropped",
+                    row.cells, width
+                )),
+                None => Verdict::of(&self.result, i, features, self.explain),
+            };
+            totals.records += 1;
+            match &verdict {
+                Verdict::Scored { flag, .. } => {
+                    totals.scored += 1;
+                    totals.flagged += u64::from(*flag);
+                }
+                Verdict::Error(_) => totals.errored += 1,
+            }
+            let reasons = (self.explain > 0 && failure.is_none())
+                .then(|| self.result.reasons.get(i).map(Vec::as_slice))
+                .flatten();
+            self.cells.fill(&verdict, id, reasons);
+            plan.write_row(reply, body, *row, &self.cells);
+        }
+    }
+}

@@ -1,0 +1,64 @@
+//! The `riskscore` executable that Splunk runs for `| riskscore ...`
+//! (commands.conf: `chunked = true`). stdin/stdout carry the protocol, so
+//! logs go to `$SPLUNK_HOME/var/log/splunk/riskscore.log` when run by Splunk
+//! and to stderr otherwise; `RISKSCORE_LOG` sets the level (default `info`).
+//! `riskscore --version` prints the version and the SHA-256 of the embedded
+//! scorer module (the package's `lib/scorer.wasm` has the same).
+
+use std::io::{BufReader, BufWriter};
+use std::sync::Mutex;
+
+use riskscore_command::app;
+use riskscore_command::command::{run, Setup};
+use siem_adapter::engine::default_cache_dir;
+
+fn init_logging(home: Option<&std::path::Path>) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("RISKSCORE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(false);
+    let file = home.and_then(|h| {
+        let path = app::log_file(h);
+        std::fs::create_dir_all(path.parent()?).ok()?;
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .ok()
+    });
+    match file {
+        Some(f) => builder.with_writer(Mutex::new(f)).init(),
+        None => builder.with_writer(std::io::stderr).init(),
+    }
+}
+
+fn main() {
+    if std::env::args().nth(1).as_deref() == Some("--version") {
+        use sha2::Digest;
+        let digest = sha2::Sha256::digest(siem_adapter::engine::SCORER_WASM);
+        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        println!(
+            "riskscore {} (scorer.wasm sha256 {hex})",
+            env!("CARGO_PKG_VERSION")
+        );
+        return;
+    }
+    let home = app::splunk_home();
+    init_logging(home.as_deref());
+    let setup = Setup {
+        app_dir: app::app_dir(),
+        cache_dir: match &home {
+            Some(h) => Some(app::cache_dir(h)),
+            None => default_cache_dir(),
+        },
+    };
+    let stdin = std::io::stdin();
+    let stdout = std::io::stdout();
+    let code = run(
+        BufReader::with_capacity(1 << 16, stdin.lock()),
+        BufWriter::with_capacity(1 << 16, stdout.lock()),
+        &setup,
+    );
+    std::process::exit(code);
+}
