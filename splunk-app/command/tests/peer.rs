@@ -19,7 +19,7 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use common::*;
-use serde_json::{json, Value};
+use serde_json::json;
 
 /// Values a reader can get wrong, put into every seventh record in turn.
 const EDGE_CASES: [(&str, &str); 40] = [
@@ -64,58 +64,6 @@ const EDGE_CASES: [(&str, &str); 40] = [
     ("process_name", "powershell.exe\ncmd.exe"),
     ("bytes_in", "\n17"),
 ];
-
-/// `n` records as a Splunk chunk body: the example alerts' fields (some
-/// records lack some), `mitre_technique` multivalue in every third record,
-/// an edge-case value in every seventh, and a `_raw` of about `raw_len`
-/// bytes with Unicode, quotes and newlines.
-fn body(n: usize, raw_len: usize) -> Vec<u8> {
-    let src = alerts();
-    let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
-    let mut header: Vec<String> = FIELDS.iter().map(|s| s.to_string()).collect();
-    header.extend(["mitre_technique", "__mv_mitre_technique", "_raw"].map(String::from));
-    w.write_record(&header).unwrap();
-    let filler = "Ünïcödé 👀 \"quoted\", commas\nand a second line; 요즘은 ";
-    for i in 0..n {
-        let e = &src[i % src.len()];
-        let mut row: Vec<String> = FIELDS
-            .iter()
-            .map(|f| {
-                if (i + f.len()) % 11 == 0 {
-                    return String::new(); // this record lacks this field
-                }
-                match e.get(*f) {
-                    Some(Value::String(s)) => s.clone(),
-                    Some(v) => v.to_string(),
-                    None => String::new(),
-                }
-            })
-            .collect();
-        if i % 7 == 3 {
-            let (f, v) = EDGE_CASES[(i / 7) % EDGE_CASES.len()];
-            row[FIELDS.iter().position(|x| *x == f).unwrap()] = v.to_string();
-        }
-        let t = e
-            .get("mitre_technique")
-            .and_then(Value::as_str)
-            .unwrap_or("T1000")
-            .to_string();
-        if i % 3 == 0 {
-            row.push(format!("{t}\nT1078"));
-            row.push(format!("${t}$;$T1078$"));
-        } else {
-            row.push(t);
-            row.push(String::new());
-        }
-        let mut raw = format!("record {i}: ");
-        while raw.len() < raw_len {
-            raw.push_str(filler);
-        }
-        row.push(raw);
-        w.write_record(&row).unwrap();
-    }
-    w.into_inner().unwrap()
-}
 
 /// getinfo as splunkd sends it, with everything splunklib reads
 /// (`earliest_time`, `latest_time`, `search`, an existing `dispatch_dir`).
@@ -189,7 +137,7 @@ fn the_command_and_its_splunklib_peer_agree_record_by_record() {
     let app = TestApp::new();
     let dispatch = tempfile::tempdir().unwrap();
     let n = 3000;
-    let b = body(n, 100);
+    let b = alert_body(n, 100, &EDGE_CASES);
     // Identical bytes for both: the peer resolves model=threat_rf in
     // $RISKSCORE_APP_DIR/models as the command does.
     let mut input = splunkd_getinfo(&["model=threat_rf"], dispatch.path());

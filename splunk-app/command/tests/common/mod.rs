@@ -309,3 +309,55 @@ pub const FIELDS: [&str; 12] = [
     "command_line",
     "is_admin",
 ];
+
+/// `n` records as a Splunk chunk body: the example alerts' fields (some
+/// records lack some), `mitre_technique` multivalue in every third record,
+/// a value of `edge_cases` (field, text) in every seventh, in turn, and a `_raw` of about `raw_len`
+/// bytes with Unicode, quotes and newlines.
+pub fn alert_body(n: usize, raw_len: usize, edge_cases: &[(&str, &str)]) -> Vec<u8> {
+    let src = alerts();
+    let mut w = csv::WriterBuilder::new().from_writer(Vec::new());
+    let mut header: Vec<String> = FIELDS.iter().map(|s| s.to_string()).collect();
+    header.extend(["mitre_technique", "__mv_mitre_technique", "_raw"].map(String::from));
+    w.write_record(&header).unwrap();
+    let filler = "Ünïcödé 👀 \"quoted\", commas\nand a second line; 요즘은 ";
+    for i in 0..n {
+        let e = &src[i % src.len()];
+        let mut row: Vec<String> = FIELDS
+            .iter()
+            .map(|f| {
+                if (i + f.len()) % 11 == 0 {
+                    return String::new(); // this record lacks this field
+                }
+                match e.get(*f) {
+                    Some(Value::String(s)) => s.clone(),
+                    Some(v) => v.to_string(),
+                    None => String::new(),
+                }
+            })
+            .collect();
+        if i % 7 == 3 && !edge_cases.is_empty() {
+            let (f, v) = edge_cases[(i / 7) % edge_cases.len()];
+            row[FIELDS.iter().position(|x| *x == f).unwrap()] = v.to_string();
+        }
+        let t = e
+            .get("mitre_technique")
+            .and_then(Value::as_str)
+            .unwrap_or("T1000")
+            .to_string();
+        if i % 3 == 0 {
+            row.push(format!("{t}\nT1078"));
+            row.push(format!("${t}$;$T1078$"));
+        } else {
+            row.push(t);
+            row.push(String::new());
+        }
+        let mut raw = format!("record {i}: ");
+        while raw.len() < raw_len {
+            raw.push_str(filler);
+        }
+        row.push(raw);
+        w.write_record(&row).unwrap();
+    }
+    w.into_inner().unwrap()
+}
