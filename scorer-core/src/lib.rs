@@ -20,7 +20,8 @@
 //! - [`output`]: raw output → `model_output_risk_score`, and the flag threshold.
 //! - [`Model`]: load + compile once, then batch scoring into reused
 //!   [`FeatureBatch`] / [`Scores`] buffers; [`Model::explain`] gives [`Reason`]s.
-//! - [`baseline`]: training distributions for drift detection.
+//! - [`baseline`]: training distributions for drift detection; [`drift`]:
+//!   PSI and KS of a window of events against them.
 //! - `train` (cargo feature `train`, native only): fit every estimator from a
 //!   table with smartcore/ndarray and an own isolation forest, evaluate, and
 //!   produce an artifact.
@@ -43,6 +44,7 @@
 
 pub mod artifact;
 pub mod baseline;
+pub mod drift;
 mod error;
 pub mod estimators;
 mod event;

@@ -24,20 +24,13 @@
 use std::cell::RefCell;
 
 use base64::Engine as _;
-use scorer_core::{Error, FeatureBatch, LoadOptions, Model, Scores};
+use scorer_core::{Error, LoadOptions, Model};
 
-use crate::wire::{write_results, BatchView};
-
-struct Loaded {
-    model: Model,
-    batch: FeatureBatch,
-    scores: Scores,
-    n_fields: usize,
-}
+use crate::session::Session;
 
 #[derive(Default)]
 struct State {
-    models: Vec<Option<Loaded>>,
+    models: Vec<Option<Session>>,
     input: Vec<u8>,
     output: Vec<u8>,
     message: String,
@@ -171,14 +164,7 @@ pub extern "C" fn rs_load(art_ptr: u32, art_len: u32, opt_ptr: u32, opt_len: u32
         };
         match Model::load(art, &options) {
             Ok(model) => {
-                let n_fields = model.fields().len();
-                let loaded = Loaded {
-                    batch: model.new_batch(),
-                    scores: Scores::default(),
-                    model,
-                    n_fields,
-                };
-                s.models.push(Some(loaded));
+                s.models.push(Some(Session::new(model)));
                 (s.models.len() - 1) as i32
             }
             Err(e) => {
@@ -254,33 +240,13 @@ pub extern "C" fn rs_score(handle: i32, ptr: u32, len: u32, explain_k: u32) -> i
             *message = "batch pointer out of range".into();
             return -8;
         };
-        let view = match BatchView::parse(bytes, l.n_fields) {
-            Ok(v) => v,
+        match l.score(bytes, explain_k as usize, false, output) {
+            Ok(()) => 0,
             Err(e) => {
                 *message = e;
-                return -6;
+                -6
             }
-        };
-        l.batch.clear();
-        for r in 0..view.n_rows {
-            l.model.push_indexed(&mut l.batch, |c| view.field(c, r));
         }
-        l.model.score(&l.batch, &mut l.scores);
-        let mut masks = Vec::new();
-        let words = l.model.features().len().div_ceil(64);
-        for r in 0..view.n_rows {
-            masks.extend_from_slice(l.batch.mask(r));
-        }
-        let reasons = if explain_k > 0 {
-            let all: Vec<Vec<scorer_core::Reason>> = (0..view.n_rows)
-                .map(|r| l.model.explain(l.batch.row(r), explain_k as usize))
-                .collect();
-            serde_json::to_string(&all).unwrap_or_default()
-        } else {
-            String::new()
-        };
-        write_results(output, &l.scores, &masks, words, &reasons);
-        0
     })
 }
 

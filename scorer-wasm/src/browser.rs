@@ -15,7 +15,10 @@
 //! wasmtime host and the native build run.
 
 use scorer_core::artifact::parse_public_key;
+use scorer_core::drift::DriftCounts;
 use scorer_core::{FeatureBatch, LoadOptions, Model, Scores};
+
+use crate::session::Session;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
@@ -70,9 +73,10 @@ fn to_js<T: Serialize>(v: &T) -> Result<JsValue, JsError> {
 /// A loaded, verified model.
 #[wasm_bindgen]
 pub struct Scorer {
-    model: Model,
+    session: Session,
     batch: FeatureBatch,
     scores: Scores,
+    out: Vec<u8>,
 }
 
 #[wasm_bindgen]
@@ -100,44 +104,46 @@ impl Scorer {
         Ok(Scorer {
             batch: model.new_batch(),
             scores: Scores::default(),
-            model,
+            out: Vec::new(),
+            session: Session::new(model),
         })
     }
 
     /// Metadata: name, version, description, author, created, approval, metrics, tags.
     pub fn metadata(&self) -> Result<JsValue, JsError> {
-        to_js(self.model.metadata())
+        to_js(self.session.model.metadata())
     }
 
     /// What integrity verification established at load.
     pub fn verify(&self) -> Result<JsValue, JsError> {
-        to_js(self.model.signature())
+        to_js(self.session.model.signature())
     }
 
     /// The event fields the model reads.
     pub fn fields(&self) -> Result<JsValue, JsError> {
-        to_js(&self.model.fields())
+        to_js(&self.session.model.fields())
     }
 
     /// The features (field, name, transform) in schema order.
     pub fn features(&self) -> Result<JsValue, JsError> {
-        to_js(&self.model.features())
+        to_js(&self.session.model.features())
     }
 
     /// The training baseline (histograms per feature column and of the score), if any.
     pub fn baseline(&self) -> Result<JsValue, JsError> {
-        to_js(&self.model.artifact().baseline)
+        to_js(&self.session.model.artifact().baseline)
     }
 
     /// The flag threshold in force.
     pub fn threshold(&self) -> f64 {
-        self.model.threshold()
+        self.session.model.threshold()
     }
 
     /// Override the flag threshold (0..1).
     #[wasm_bindgen(js_name = setThreshold)]
     pub fn set_threshold(&mut self, t: f64) -> Result<(), JsError> {
-        self.model
+        self.session
+            .model
             .set_threshold(t)
             .map_err(|e| JsError::new(&e.to_string()))
     }
@@ -163,8 +169,65 @@ impl Scorer {
         let v: serde_json::Value =
             serde_wasm_bindgen::from_value(event).unwrap_or(serde_json::Value::Null);
         self.batch.clear();
-        self.model.push(&mut self.batch, &v);
-        to_js(&self.model.explain(self.batch.row(0), k))
+        self.session.model.push(&mut self.batch, &v);
+        to_js(&self.session.model.explain(self.batch.row(0), k))
+    }
+
+    /// Score one columnar batch (the host ABI's wire format, `RSB1`: the
+    /// model's fields only, see `wire.rs`) and return the `RSR1` result
+    /// buffer — the very code path wasmtime hosts run. One call per batch;
+    /// `explainK` > 0 adds the reasons as JSON; `trackDrift` counts the rows
+    /// into the drift window.
+    #[wasm_bindgen(js_name = scoreColumns)]
+    pub fn score_columns(
+        &mut self,
+        batch: &[u8],
+        explain_k: u32,
+        track_drift: bool,
+    ) -> Result<Vec<u8>, JsError> {
+        self.session
+            .score(batch, explain_k as usize, track_drift, &mut self.out)
+            .map_err(|e| JsError::new(&e))?;
+        Ok(self.out.clone())
+    }
+
+    /// The `risk_reasons` text (top `k`) of every row of a columnar batch,
+    /// exactly as the adapter and the Splunk command write it.
+    #[wasm_bindgen(js_name = explainColumns)]
+    pub fn explain_columns(&mut self, batch: &[u8], k: u32) -> Result<Vec<String>, JsError> {
+        self.session
+            .explain(batch, k as usize)
+            .map_err(|e| JsError::new(&e))
+    }
+
+    /// The drift window's raw counts (`{rows, columns, score, missing}`),
+    /// mergeable across scorers by adding; `null` without a baseline.
+    #[wasm_bindgen(js_name = driftCounts)]
+    pub fn drift_counts(&self) -> Result<JsValue, JsError> {
+        match self.session.drift() {
+            Some(d) => to_js(d),
+            None => Ok(JsValue::NULL),
+        }
+    }
+
+    /// Start a new drift window.
+    #[wasm_bindgen(js_name = driftReset)]
+    pub fn drift_reset(&mut self) {
+        self.session.reset_drift();
+    }
+
+    /// PSI and KS per feature column and for the score, and missing shares,
+    /// of `counts` (from `driftCounts`, possibly merged) against the baseline.
+    #[wasm_bindgen(js_name = driftReport)]
+    pub fn drift_report(&self, counts: JsValue) -> Result<JsValue, JsError> {
+        let c: DriftCounts = serde_wasm_bindgen::from_value(counts)
+            .map_err(|e| JsError::new(&format!("drift counts: {e}")))?;
+        let r = self
+            .session
+            .model
+            .drift_report(&c)
+            .map_err(|e| JsError::new(&e))?;
+        to_js(&r)
     }
 }
 
@@ -172,17 +235,17 @@ impl Scorer {
     fn score_values(&mut self, events: &[serde_json::Value]) -> Vec<ScoreResult> {
         self.batch.clear();
         for e in events {
-            self.model.push(&mut self.batch, e);
+            self.session.model.push(&mut self.batch, e);
         }
-        self.model.score(&self.batch, &mut self.scores);
-        let id = self.model.id();
+        self.session.model.score(&self.batch, &mut self.scores);
+        let id = self.session.model.id();
         events
             .iter()
             .enumerate()
             .map(|(i, e)| {
                 let missing: Vec<String> = {
                     let mut m: Vec<String> = Vec::new();
-                    for f in self.model.missing_features(self.batch.mask(i)) {
+                    for f in self.session.model.missing_features(self.batch.mask(i)) {
                         if !m.contains(&f.field) {
                             m.push(f.field.clone());
                         }

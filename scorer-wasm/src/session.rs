@@ -1,0 +1,144 @@
+//! A loaded model and its reused buffers, scoring wire batches: the one code
+//! path behind the host ABI's `rs_score` (wasmtime hosts) and the browser's
+//! `scoreColumns` / `explainColumns`. Plain Rust, so it is unit-tested natively.
+
+use scorer_core::drift::DriftCounts;
+use scorer_core::{FeatureBatch, Model, Scores};
+
+use crate::wire::{write_results, BatchView};
+
+/// A model with its feature, score and drift buffers.
+#[derive(Debug)]
+pub struct Session {
+    /// The model.
+    pub model: Model,
+    batch: FeatureBatch,
+    scores: Scores,
+    masks: Vec<u64>,
+    n_fields: usize,
+    drift: Option<DriftCounts>,
+}
+
+impl Session {
+    /// A session over `model`.
+    pub fn new(model: Model) -> Self {
+        Session {
+            batch: model.new_batch(),
+            scores: Scores::default(),
+            masks: Vec::new(),
+            n_fields: model.fields().len(),
+            drift: model.drift_counts(),
+            model,
+        }
+    }
+
+    fn featurize(&mut self, bytes: &[u8]) -> Result<usize, String> {
+        let view = BatchView::parse(bytes, self.n_fields)?;
+        self.batch.clear();
+        for r in 0..view.n_rows {
+            self.model
+                .push_indexed(&mut self.batch, |c| view.field(c, r));
+        }
+        Ok(view.n_rows)
+    }
+
+    /// Score one batch (see [`crate::wire`]) into `out`, with the top
+    /// `explain_k` reasons per row as JSON when `explain_k` > 0; with
+    /// `track_drift`, count the rows into the drift window.
+    pub fn score(
+        &mut self,
+        bytes: &[u8],
+        explain_k: usize,
+        track_drift: bool,
+        out: &mut Vec<u8>,
+    ) -> Result<(), String> {
+        let n = self.featurize(bytes)?;
+        self.model.score(&self.batch, &mut self.scores);
+        if track_drift {
+            if let (Some(d), Some(b)) = (&mut self.drift, &self.model.artifact().baseline) {
+                d.add(b, &self.batch, &self.scores);
+            }
+        }
+        self.masks.clear();
+        for r in 0..n {
+            self.masks.extend_from_slice(self.batch.mask(r));
+        }
+        let words = self.model.features().len().div_ceil(64);
+        let reasons = if explain_k > 0 {
+            let all: Vec<Vec<scorer_core::Reason>> = (0..n)
+                .map(|r| self.model.explain(self.batch.row(r), explain_k))
+                .collect();
+            serde_json::to_string(&all).unwrap_or_default()
+        } else {
+            String::new()
+        };
+        write_results(out, &self.scores, &self.masks, words, &reasons);
+        Ok(())
+    }
+
+    /// The `risk_reasons` text of every row of a batch, as the hosts write it.
+    pub fn explain(&mut self, bytes: &[u8], k: usize) -> Result<Vec<String>, String> {
+        let n = self.featurize(bytes)?;
+        Ok((0..n)
+            .map(|r| scorer_core::format_reasons(&self.model.explain(self.batch.row(r), k)))
+            .collect())
+    }
+
+    /// The drift window so far (`None` when the artifact has no baseline).
+    pub fn drift(&self) -> Option<&DriftCounts> {
+        self.drift.as_ref()
+    }
+
+    /// Start a new drift window.
+    pub fn reset_drift(&mut self) {
+        self.drift = self.model.drift_counts();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::wire::{BatchWriter, ResultsView};
+    use scorer_core::{Field, LoadOptions, Value};
+
+    const ART: &str = r#"{"format":"riskscore-model","format_version":1,
+      "metadata":{"name":"demo","version":"1","created":"2026-01-01T00:00:00Z","approval":"draft"},
+      "schema":{"features":[{"field":"failed_logins","transform":{"kind":"number"}}]},
+      "estimator":{"type":"logistic_regression","weights":[0.5],"intercept":-3.0},
+      "output":{"score":{"kind":"sigmoid"},"threshold":0.5},
+      "baseline":{"rows":4,"columns":[{"name":"failed_logins","edges":[1.0],"counts":[2,2]}],
+        "score":{"name":"score","edges":[0.1],"counts":[2,2]},"missing_rate":[0.0]}}"#;
+
+    #[test]
+    fn scores_explains_and_counts_drift() {
+        let model = Model::load(ART.as_bytes(), &LoadOptions::development()).unwrap();
+        let mut s = Session::new(model);
+        let mut w = BatchWriter::default();
+        w.reset(3, 1);
+        w.set(0, 0, Field::one(Value::Text("12")));
+        w.set(0, 1, Field::one(Value::Number(0.0)));
+        w.set(0, 2, Field::MISSING);
+        let batch = w.finish().to_vec();
+        let mut out = Vec::new();
+        s.score(&batch, 1, true, &mut out).unwrap();
+        let r = ResultsView::parse(&out).unwrap();
+        assert_eq!(r.n_rows, 3);
+        assert_eq!(r.row(0).flag, 1);
+        assert_eq!(r.row(1).flag, 0);
+        assert_eq!(r.mask(2, 0), 1, "row 2 misses its one feature");
+        let reasons = s.explain(&batch, 1).unwrap();
+        assert!(reasons[0].starts_with("failed_logins(+"), "{reasons:?}");
+        let d = s.drift().unwrap();
+        assert_eq!((d.rows, d.missing[0]), (3, 1));
+        assert_eq!(
+            d.columns[0],
+            vec![2, 1],
+            "12 is above the edge; 0 and the default are not"
+        );
+        let report = s.model.drift_report(d).unwrap();
+        assert!(report.columns[0].psi > 0.0);
+        s.reset_drift();
+        assert_eq!(s.drift().unwrap().rows, 0);
+        assert!(s.score(b"RSB1", 0, false, &mut out).is_err());
+    }
+}
