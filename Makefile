@@ -16,8 +16,11 @@ APP_VERSION = $(shell sed -n 's/^version *= *//p' splunk-app/default/app.conf | 
 APP_TGZ = dist/riskscore-$(APP_VERSION).tgz
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
+DASHBOARD := splunk-app/appserver/static/dashboard
+BROWSER_NPM := tests/browser/node_modules
+
 .PHONY: setup build demo test lint unit wasm-check browser node-test bench examples clean \
-        package app-check
+        package app-check dashboard browser-test
 
 # Idempotent: Rust targets (wasm32 for the scorer, aarch64 for the Splunk app),
 # Debian's aarch64 cross linker and qemu-user (to run that build here), and the
@@ -46,7 +49,7 @@ demo: build
 	@echo "--- the malformed input line, kept in place with its error:"
 	@sed -n 10p $(OUT)/scored.jsonl
 
-test: setup lint unit wasm-check node-test app-check
+test: setup lint unit wasm-check node-test browser-test app-check
 
 lint:
 	$(CARGO) fmt --all -- --check
@@ -66,13 +69,34 @@ browser: setup
 	wasm-bindgen --target nodejs --out-dir scorer-wasm/npm/node $(BROWSER_WASM)
 	wasm-bindgen --target web --out-dir scorer-wasm/npm/web $(BROWSER_WASM)
 
+# npm packages of the browser tests and build (playwright-core, binaryen's
+# wasm-opt), pinned by tests/browser/package-lock.json.
+$(BROWSER_NPM): tests/browser/package.json tests/browser/package-lock.json
+	cd tests/browser && npm ci --no-audit --no-fund
+	@touch $@
+
+# The dashboard, ready to serve from $(DASHBOARD): the web build of the
+# scorer (optimised by wasm-opt) in pkg/, and the app's trusted keys.
+dashboard: browser $(BROWSER_NPM)
+	@mkdir -p $(DASHBOARD)/pkg
+	cp scorer-wasm/npm/web/scorer_wasm.js scorer-wasm/npm/web/scorer_wasm.d.ts $(DASHBOARD)/pkg/
+	$(BROWSER_NPM)/.bin/wasm-opt -O3 --enable-bulk-memory --enable-nontrapping-float-to-int \
+	  --enable-sign-ext --enable-mutable-globals -o $(DASHBOARD)/pkg/scorer_wasm_bg.wasm scorer-wasm/npm/web/scorer_wasm_bg.wasm
+	python3 splunk-app/trusted_keys.py splunk-app/keys $(DASHBOARD)/trusted-keys.json
+
+# The dashboard in headless Chromium (Debian's, installed here if missing).
+browser-test: dashboard
+	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
+	$(CARGO) build -p siem-adapter
+	node --test tests/browser/
+
 # Node parity of the browser build against native scorer-core (needs the debug binary from `unit`).
 node-test: browser
 	$(CARGO) build -p siem-adapter
 	node --test tests/node/
 
 # The Splunk app package: the command for Linux x86_64 and aarch64, and the scorer .wasm.
-package: setup
+package: setup dashboard
 	$(CARGO) build --release -p riskscore-command
 	$(CARGO) build --release -p riskscore-command --target $(ARM)
 	splunk-app/package.sh target/release/riskscore target/$(ARM)/release/riskscore $(HOST_WASM) dist
@@ -89,6 +113,7 @@ bench: build
 	bench/engine.sh
 	$(CARGO) build --release -p riskscore-command
 	bench/command.sh
+	bench/browser.sh
 
 examples: build
 	examples/train-examples.sh $(BIN)

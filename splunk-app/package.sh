@@ -86,12 +86,14 @@ package_id=$(conf_value "$here/default/app.conf" package id)
 stage=$(mktemp -d)
 trap 'rm -rf "$stage"' EXIT
 app="$stage/$app_id"
-mkdir -p "$app"/{default,metadata,models,keys,lib,bin,linux_x86_64/bin}
+mkdir -p "$app"/{default/data/ui/views,default/data/ui/nav,metadata,models,keys,lib,bin,linux_x86_64/bin,appserver/static}
 
 # Configuration, metadata, models, trusted keys, documentation. Only the
 # named kinds of files are copied: never dotfiles, the command/ crate, or the
 # packaging scripts.
 cp "$here"/default/*.conf "$app/default/"
+cp "$here"/default/data/ui/views/*.xml "$app/default/data/ui/views/"
+cp "$here"/default/data/ui/nav/*.xml "$app/default/data/ui/nav/"
 cp "$here"/metadata/*.meta "$app/metadata/"
 cp "$here/README.md" "$app/README.md"
 shopt -s nullglob
@@ -108,6 +110,17 @@ ls "$app"/models/*.json >/dev/null 2>&1 || echo "package.sh: warning: no models 
 cp "$x86_bin" "$app/linux_x86_64/bin/riskscore"
 cp "$arm_bin" "$app/bin/riskscore"
 cp "$wasm" "$app/lib/scorer.wasm"
+
+# The browser dashboard (served by Splunk Web from appserver/static): its
+# sources, the web build of the scorer (`make dashboard` puts it in pkg/),
+# and the app's trusted keys for the page to verify signatures with.
+dash="$here/appserver/static/dashboard"
+[[ -f $dash/pkg/scorer_wasm.js && -f $dash/pkg/scorer_wasm_bg.wasm ]] ||
+    die "$dash/pkg has no web build of the scorer (run make dashboard)"
+mkdir -p "$app/appserver/static/dashboard/pkg"
+cp "$dash"/*.html "$dash"/*.js "$dash"/*.css "$dash"/*.md "$app/appserver/static/dashboard/"
+cp "$dash/pkg/scorer_wasm.js" "$dash/pkg/scorer_wasm_bg.wasm" "$app/appserver/static/dashboard/pkg/"
+python3 "$here/trusted_keys.py" "$app/keys" "$app/appserver/static/dashboard/trusted-keys.json" >/dev/null
 
 find "$app" -name '.*' -exec rm -rf {} +
 find "$app" -type d -exec chmod 0755 {} +

@@ -18,6 +18,8 @@
 //! - [`estimators`]: logistic/linear regression, random forest, isolation
 //!   forest, k-means, PCA — stored forms and compiled scoring forms.
 //! - [`output`]: raw output → `model_output_risk_score`, and the flag threshold.
+//! - [`lines`]: the model's fields out of raw JSON lines (Splunk exports
+//!   included) without building a JSON tree.
 //! - [`Model`]: load + compile once, then batch scoring into reused
 //!   [`FeatureBatch`] / [`Scores`] buffers; [`Model::explain`] gives [`Reason`]s.
 //! - [`baseline`]: training distributions for drift detection; [`drift`]:
@@ -49,6 +51,7 @@ mod error;
 pub mod estimators;
 mod event;
 mod explain;
+pub mod lines;
 mod model;
 pub mod output;
 pub mod schema;

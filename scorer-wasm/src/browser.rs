@@ -18,7 +18,19 @@ use scorer_core::artifact::parse_public_key;
 use scorer_core::drift::DriftCounts;
 use scorer_core::{FeatureBatch, LoadOptions, Model, Scores};
 
-use crate::session::Session;
+use scorer_core::lines::{FieldPlan, LineBatch};
+
+use crate::session::{Lines, Session};
+
+/// The fields the hosts write (an event that has one is rendered by replacing it).
+const OUTPUT_FIELDS: [&str; 6] = [
+    "model_output_risk_score",
+    "anomaly_flag",
+    "risk_model",
+    "risk_reasons",
+    "risk_error",
+    "risk_missing_fields",
+];
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
 
@@ -74,6 +86,8 @@ fn to_js<T: Serialize>(v: &T) -> Result<JsValue, JsError> {
 #[wasm_bindgen]
 pub struct Scorer {
     session: Session,
+    plan: FieldPlan,
+    reader: LineBatch,
     batch: FeatureBatch,
     scores: Scores,
     out: Vec<u8>,
@@ -101,7 +115,10 @@ impl Scorer {
         };
         let model =
             Model::load(json_text.as_bytes(), &opts).map_err(|e| JsError::new(&e.to_string()))?;
+        let fields: Vec<String> = model.fields().iter().map(|f| f.to_string()).collect();
         Ok(Scorer {
+            plan: FieldPlan::new(&fields, &OUTPUT_FIELDS),
+            reader: LineBatch::default(),
             batch: model.new_batch(),
             scores: Scores::default(),
             out: Vec::new(),
@@ -189,6 +206,24 @@ impl Scorer {
             .score(batch, explain_k as usize, track_drift, &mut self.out)
             .map_err(|e| JsError::new(&e))?;
         Ok(self.out.clone())
+    }
+
+    /// Read and score whole JSON lines (UTF-8 bytes, newline-separated) with
+    /// the adapter's own line reader: no JSON tree, only the model's fields
+    /// are copied out. One call per chunk of lines. See [`ScoredLines`].
+    #[wasm_bindgen(js_name = scoreLines)]
+    pub fn score_lines(&mut self, bytes: &[u8], track_drift: bool) -> ScoredLines {
+        let mut lines = Lines::default();
+        let mut results = Vec::new();
+        self.session.score_lines(
+            &self.plan,
+            &mut self.reader,
+            bytes,
+            track_drift,
+            &mut lines,
+            &mut results,
+        );
+        ScoredLines { lines, results }
     }
 
     /// The `risk_reasons` text (top `k`) of every row of a columnar batch,
@@ -280,5 +315,43 @@ impl Scorer {
                 }
             })
             .collect()
+    }
+}
+
+/// What `scoreLines` found, line by line, and the scores of its events.
+#[wasm_bindgen]
+pub struct ScoredLines {
+    lines: Lines,
+    results: Vec<u8>,
+}
+
+#[wasm_bindgen]
+impl ScoredLines {
+    /// Per line: 0 event, 1 blank, 2 not an event (skipped), 3 unreadable,
+    /// 4 a results document on one line (its events are the caller's to read).
+    pub fn kinds(&self) -> Vec<u8> {
+        self.lines.kinds.clone()
+    }
+
+    /// Per line: bit 0 = empty event object, bit 1 = it already has a field the scorer writes.
+    pub fn marks(&self) -> Vec<u8> {
+        self.lines.marks.clone()
+    }
+
+    /// Per line, two byte offsets into the input: the event object's range
+    /// (an export row's `result`), or the line's.
+    pub fn spans(&self) -> Vec<u32> {
+        self.lines.spans.clone()
+    }
+
+    /// Why each unreadable line is unreadable, in order.
+    pub fn errors(&self) -> Vec<String> {
+        self.lines.errors.clone()
+    }
+
+    /// The events' results, one row per event line in order (the `RSR1`
+    /// buffer of `scoreColumns`).
+    pub fn results(&self) -> Vec<u8> {
+        self.results.clone()
     }
 }

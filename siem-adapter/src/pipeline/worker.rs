@@ -2,7 +2,7 @@
 //! [`LineBatch`] and result buffer. A chunk in, a rendered block out: one
 //! engine call per chunk.
 
-use crate::engine::{BatchResult, Engine, EngineError, EventBatch};
+use crate::engine::{BatchResult, Engine, EngineError};
 use crate::extract::{FieldPlan, LineBatch, LineKind};
 use crate::render::{Renderer, Verdict};
 

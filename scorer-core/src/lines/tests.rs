@@ -22,7 +22,7 @@ fn assert_same_as_json_field(line: &str) {
     for (c, f) in fields().iter().enumerate() {
         let want = parsed
             .get(f)
-            .map_or(Field::MISSING, scorer_core::json_field);
+            .map_or(Field::MISSING, crate::json_field);
         assert_eq!(b.field(row, c), want, "{line}: field {f}");
     }
 }
