@@ -28,6 +28,10 @@ const model = path.join(repo, "examples/models/threat_rf.json");
 const key = path.join(repo, "examples/keys/dev-signing.pub");
 const bin = adapterBin("release");
 const mb = (fs.statSync(input).size / 1e6).toFixed(0);
+const pageBytes = (function walk(d) {
+  return fs.readdirSync(d, { withFileTypes: true }).reduce((a, e) => a + (e.isDirectory() ? walk(path.join(d, e.name)) : (e.name.endsWith(".d.ts") ? 0 : fs.statSync(path.join(d, e.name)).size)), 0);
+})(path.join(repo, "splunk-app/appserver/static/dashboard"));
+console.log(`page: ${(pageBytes / 1e3).toFixed(0)} KB uncompressed (the scorer .wasm: ${(fs.statSync(path.join(repo, "splunk-app/appserver/static/dashboard/pkg/scorer_wasm_bg.wasm")).size / 1e3).toFixed(0)} KB)`);
 const cpu = fs.readFileSync("/proc/cpuinfo", "utf8").match(/model name\s*:\s*(.*)/)?.[1];
 console.log(`input: ${n} events, ${mb} MB; machine: ${(await import("node:os")).cpus().length} cores, ${cpu}`);
 
@@ -46,10 +50,14 @@ try {
   cliOnce(); // warm the page cache and the module cache
   for (let rep = 1; rep <= reps; rep++) {
     const page = await browser.newPage();
+    const t0 = Date.now();
     await page.goto(server.url + "index.html");
     await page.waitForFunction(() => window.riskscore !== undefined);
+    const pageS = (Date.now() - t0) / 1000;
+    const t1 = Date.now();
     await page.setInputFiles("#model-file", model);
     await page.locator("#model-card").filter({ hasText: "threat_rf" }).waitFor();
+    const modelS = (Date.now() - t1) / 1000;
     await page.evaluate(() => {
       window.__bench = {};
       document.querySelector("#batch-file").addEventListener("change", () => { window.__bench.change = performance.now(); });
@@ -67,6 +75,7 @@ try {
     await page.close();
     const cliS = cliOnce();
     results.push({ rep, browserS, cliS, inPage });
+    console.log(`run ${rep}: page load ${(pageS * 1000).toFixed(0)} ms; model load (wasm compile, workers start, signature check, model card) ${(modelS * 1000).toFixed(0)} ms`);
     console.log(`run ${rep}: Chromium ${browserS.toFixed(3)} s (${Math.round(n / browserS)} events/s; in the page ${inPage.toFixed(3)} s), ` +
       `siem-adapter ${cliS.toFixed(3)} s (${Math.round(n / cliS)} events/s), browser/CLI ${(browserS / cliS).toFixed(2)}x`);
   }

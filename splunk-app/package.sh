@@ -118,7 +118,7 @@ dash="$here/appserver/static/dashboard"
 [[ -f $dash/pkg/scorer_wasm.js && -f $dash/pkg/scorer_wasm_bg.wasm ]] ||
     die "$dash/pkg has no web build of the scorer (run make dashboard)"
 mkdir -p "$app/appserver/static/dashboard/pkg"
-cp "$dash"/*.html "$dash"/*.js "$dash"/*.css "$dash"/*.md "$app/appserver/static/dashboard/"
+cp "$dash"/*.html "$dash"/*.js "$dash"/*.css "$dash"/*.svg "$dash"/*.md "$app/appserver/static/dashboard/"
 cp "$dash/pkg/scorer_wasm.js" "$dash/pkg/scorer_wasm_bg.wasm" "$app/appserver/static/dashboard/pkg/"
 python3 "$here/trusted_keys.py" "$app/keys" "$app/appserver/static/dashboard/trusted-keys.json" >/dev/null
 

@@ -51,25 +51,52 @@ impl DriftCounts {
         }
     }
 
-    /// Count every row of a scored batch.
+    /// Count every row of a scored batch. Column by column, so each
+    /// column's bins stay at hand; a column with one edge (flags, one-hot
+    /// categories) is a comparison per row. Counts whose shape is not the
+    /// baseline's (built by hand) are left as they are.
     pub fn add(&mut self, baseline: &Baseline, batch: &FeatureBatch, scores: &Scores) {
-        for r in 0..batch.len() {
-            self.rows += 1;
-            for ((x, h), c) in batch
-                .row(r)
+        let n = batch.len();
+        let shaped = self.columns.len() == baseline.columns.len()
+            && self
+                .columns
                 .iter()
                 .zip(&baseline.columns)
-                .zip(&mut self.columns)
-            {
-                c[h.bin(*x)] += 1;
+                .all(|(c, h)| c.len() == h.counts.len())
+            && self.score.len() == baseline.score.counts.len();
+        if n == 0 || !shaped {
+            return;
+        }
+        self.rows += n as u64;
+        let (x, w) = (batch.matrix(), batch.width());
+        for (c, (h, counts)) in baseline.columns.iter().zip(&mut self.columns).enumerate() {
+            let column = x.iter().skip(c).step_by(w).take(n);
+            match h.edges.as_slice() {
+                [] => counts[0] += n as u64,
+                [edge] => {
+                    let above: u64 = column.map(|v| u64::from(*v > *edge)).sum();
+                    counts[1] += above;
+                    counts[0] += n as u64 - above;
+                }
+                edges => {
+                    for v in column {
+                        counts[edges.partition_point(|e| e < v)] += 1;
+                    }
+                }
             }
-            if let Some(s) = scores.score.get(r).filter(|s| !s.is_nan()) {
-                self.score[baseline.score.bin(*s)] += 1;
-            }
-            let mask = batch.mask(r);
-            for (f, m) in self.missing.iter_mut().enumerate() {
-                if mask[f / 64] & (1 << (f % 64)) != 0 {
-                    *m += 1;
+        }
+        for s in scores.score.iter().take(n).filter(|s| !s.is_nan()) {
+            self.score[baseline.score.bin(*s)] += 1;
+        }
+        for r in 0..n {
+            for (word, bits) in batch.mask(r).iter().enumerate() {
+                let mut bits = *bits;
+                while bits != 0 {
+                    let f = word * 64 + bits.trailing_zeros() as usize;
+                    if let Some(m) = self.missing.get_mut(f) {
+                        *m += 1;
+                    }
+                    bits &= bits - 1;
                 }
             }
         }
@@ -287,6 +314,47 @@ mod tests {
             2.0 * (0.5 - 0.25) * (0.5f64 / 0.25).ln() + 2.0 * (1e-4 - 0.25) * (1e-4f64 / 0.25).ln();
         assert!((s.psi - expected).abs() < 1e-9, "{} vs {expected}", s.psi);
         assert!(s.psi > 0.25);
+    }
+
+    #[test]
+    fn batch_counts_match_bin_by_bin() {
+        use crate::{LoadOptions, Model};
+        let art = r#"{"format":"riskscore-model","format_version":1,
+          "metadata":{"name":"d","version":"1","created":"2026-01-01T00:00:00Z","approval":"draft"},
+          "schema":{"features":[{"field":"a","transform":{"kind":"number"}},
+                               {"field":"b","transform":{"kind":"number"}},
+                               {"field":"c","transform":{"kind":"number"}}]},
+          "estimator":{"type":"logistic_regression","weights":[0.1,0.2,0.3],"intercept":0.0},
+          "output":{"score":{"kind":"sigmoid"},"threshold":0.5},
+          "baseline":{"rows":1,"columns":[{"name":"a","edges":[],"counts":[1]},
+            {"name":"b","edges":[0.5],"counts":[1,0]},{"name":"c","edges":[1.0,2.0,3.0],"counts":[1,0,0,0]}],
+            "score":{"name":"score","edges":[0.5],"counts":[1,0]},"missing_rate":[0.0,0.0,0.0]}}"#;
+        let model = Model::load(art.as_bytes(), &LoadOptions::development()).unwrap();
+        let events: Vec<serde_json::Value> = (0..50)
+            .map(|i| {
+                let mut e = serde_json::json!({"a": i, "b": f64::from(i % 3) / 2.0, "c": f64::from(i % 7) * 0.75});
+                if i % 5 == 0 {
+                    e.as_object_mut().unwrap().remove("c");
+                }
+                e
+            })
+            .collect();
+        let (mut batch, mut scores) = (model.new_batch(), Scores::default());
+        model.score_events(&events, &mut batch, &mut scores);
+        let b = model.artifact().baseline.as_ref().unwrap();
+        let mut d = model.drift_counts().unwrap();
+        d.add(b, &batch, &scores);
+        let mut want = model.drift_counts().unwrap();
+        for r in 0..batch.len() {
+            for (c, h) in b.columns.iter().enumerate() {
+                want.columns[c][h.bin(batch.row(r)[c])] += 1;
+            }
+            want.score[b.score.bin(scores.score[r])] += 1;
+            want.missing[2] += u64::from(batch.mask(r)[0] & 4 != 0);
+        }
+        want.rows = 50;
+        assert_eq!(d, want);
+        assert_eq!(d.missing[2], 10);
     }
 
     #[test]

@@ -75,7 +75,7 @@ impl Session {
         reader.clear(plan);
         let mut at = 0;
         while at < bytes.len() {
-            let nl = bytes[at..].iter().position(|b| *b == b'\n');
+            let nl = memchr::memchr(b'\n', &bytes[at..]);
             let next = nl.map_or(bytes.len(), |i| at + i + 1);
             let mut end = nl.map_or(bytes.len(), |i| at + i);
             while end > at && bytes[end - 1] == b'\r' {

@@ -328,6 +328,20 @@ test("sorting by a field: per-worker runs merge into one order (numbers, then te
   assert.deepEqual(desc, [0, 8, 3, 5, 1, 4, 7, 2, 6], "descending: ties in input order, absent still last");
 });
 
+test("the risk order computed on the page equals the workers' merged runs (errors last, ties in input order)", () => {
+  let seed = 7;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const scores = Float64Array.from({ length: 5000 }, () => {
+    const r = rnd();
+    return r < 0.05 ? NaN : Math.round(r * 50) / 50; // many ties
+  });
+  const halves = [scores.subarray(0, 2400), scores.subarray(2400)];
+  const runs = halves.map((h) => S.sortRun(Array.from(h, (x) => (Number.isNaN(x) ? null : x))));
+  for (const desc of [false, true]) {
+    assert.deepEqual([...S.scoreOrder(scores, desc)], [...S.mergeRuns(runs, [0, 2400], desc)], `desc=${desc}`);
+  }
+});
+
 // ---- the real scorer ------------------------------------------------------------
 
 function scorerPackage() {

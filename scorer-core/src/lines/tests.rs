@@ -20,9 +20,7 @@ fn assert_same_as_json_field(line: &str) {
         panic!("{line}: {kind:?}")
     };
     for (c, f) in fields().iter().enumerate() {
-        let want = parsed
-            .get(f)
-            .map_or(Field::MISSING, crate::json_field);
+        let want = parsed.get(f).map_or(Field::MISSING, crate::json_field);
         assert_eq!(b.field(row, c), want, "{line}: field {f}");
     }
 }

@@ -17,7 +17,7 @@ import { renderDrift } from './drift.js';
 import { ResultsTable } from './table.js';
 import { buildExport, download } from './export.js';
 import { classifyFile } from './inputs.js';
-import { mergeRuns } from './sortkeys.js';
+import { mergeRuns, scoreOrder } from './sortkeys.js';
 
 const KEY_CANDIDATES = ['_time', 'host', 'user', 'src_ip', 'dest_ip', 'signature', 'src', 'dest', 'action'];
 const KEY_FIELDS = 6;
@@ -288,16 +288,19 @@ async function scoreBatch(my, batchKey) {
   ui.events.textContent = String(total);
   ui.errors.textContent = String(errors.size);
   ui.scored.textContent = String(total - errors.size);
+  // The drift report is asked for first, so worker 0 answers it before the table's requests.
+  const drift = showDrift(pool, r.drift, my);
   histogram.setScores(scores);
   setThreshold(st.threshold);
-  table.setData({ scores, errors, keyFields, threshold: st.threshold, k: Number(ui.explainK.value) });
+  const firstPage = table.setData({ scores, errors, keyFields, threshold: st.threshold, k: Number(ui.explainK.value) });
   for (const b of [ui.exportJsonl, ui.exportCsv]) b.disabled = false;
   ui.progress.value = 1;
   const secs = ((performance.now() - started) / 1000).toFixed(1);
   const split = r.parts.length;
   ui.progressText.textContent = `Done: ${fmt(total)} events scored in ${secs} s by ${split} worker${split === 1 ? '' : 's'} — ${fmt(errors.size)} with risk_error.`;
   note(`${file.name}: ${fmt(total)} events.`);
-  await showDrift(pool, r.drift, my);
+  // Done = every panel shows this batch: drift, and the table's first page with its reasons.
+  await Promise.all([drift, firstPage]);
   if (my === gen) setState('done');
 }
 
@@ -337,10 +340,11 @@ async function fetchRows(idx, fields, k) {
   return out;
 }
 
-/** Global order by a field (null: by risk score), from the workers' sorted runs. */
+/** Global order by a field (from the workers' sorted runs), or (null) by risk score, here. */
 async function fetchOrder(field, desc) {
+  if (field === null) return scoreOrder(st.results.scores, desc);
   const parts = st.results.parts;
-  const msg = field === null ? { type: 'column', risk: true } : { type: 'column', field };
+  const msg = { type: 'column', field };
   const runs = await Promise.all(parts.map((p) => (p.n ? st.pool.request(p.slot, msg) : { order: new Uint32Array(0), keys: [] })));
   return mergeRuns(runs, parts.map((p) => p.offset), desc);
 }

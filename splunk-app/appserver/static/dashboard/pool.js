@@ -10,7 +10,7 @@
 //   {type:'finalize', job, base}                    {type:'finalized', job, index: Uint32Array, text: string[]}
 //   {type:<request>, req, ...}                      {type:'progress-req', req, done, total}*, then
 //                                                   {type:'reply', req, value} | {type:'reply', req, error}
-// Requests: rows {indices, fields, k} → row objects; column {field} or {risk: true} → sorted run;
+// Requests: rows {indices, fields, k} → row objects; column {field} → sorted run (the risk order is computed on the page);
 // csv-keys {k} → keys in first-seen order; export {format, threshold, k,
 // columns} → a Blob of the worker's events, rendered; drift-report {counts} → report.
 // Sort columns come back as the worker's sorted run: {order: Uint32Array of

@@ -111,10 +111,10 @@ export async function readRange(file, start, end, sink, { progress = () => {}, a
     const data = concat(concat(carry, joinAll(pending)), chunk);
     pending = [];
     const whole = data.subarray(0, data.length - (chunk.length - last - 1));
-    let n = 0;
-    for (let i = whole.indexOf(10); i >= 0; i = whole.indexOf(10, i + 1)) n++;
-    newlines += n;
+    // `whole` ends with a newline: its lines are its newlines.
+    const first = line;
     line = readLines(whole, line, sink);
+    newlines += line - first;
     carry = chunk.slice(last + 1);
     progress(pos - start);
   }

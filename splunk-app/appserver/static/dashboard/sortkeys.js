@@ -68,3 +68,21 @@ export function mergeRuns(runs, offsets, desc = false) {
   }
   return out;
 }
+
+/**
+ * Indices ordered by score (NaN = the event has risk_error: last), ascending
+ * or descending, ties in input order — the order mergeRuns gives, computed
+ * on the page from the scores it already holds.
+ */
+export function scoreOrder(scores, desc = false) {
+  const n = scores.length;
+  const order = new Uint32Array(n);
+  let w = 0;
+  for (let i = 0; i < n; i++) if (!Number.isNaN(scores[i])) order[w++] = i;
+  const scored = w;
+  order.subarray(0, scored).sort(desc
+    ? (a, b) => scores[b] - scores[a] || a - b
+    : (a, b) => scores[a] - scores[b] || a - b);
+  for (let i = 0; i < n; i++) if (Number.isNaN(scores[i])) order[w++] = i;
+  return order;
+}

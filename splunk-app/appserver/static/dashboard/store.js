@@ -1,5 +1,7 @@
 // A worker's events and what the scorer said about them: the JSON text of
-// each event (or the raw text of an unreadable line), scores, flags and
+// each event (or the raw text of an unreadable line) — events read by the
+// scorer's line reader stay as bytes in their block and are decoded only
+// when a row, a sort column or an export needs them — scores, flags and
 // missing-feature masks in growable typed arrays, error messages sparse by
 // index. Tables, sort columns and exports are built from it on request.
 
@@ -15,6 +17,7 @@ const UNREADABLE = 4;
 const FAILED = 8;
 const PART_CHARS = 4 << 20;
 const EXPLAIN_CHUNK = 2048;
+const utf8 = new TextDecoder('utf-8', { ignoreBOM: true });
 
 /** A cell shown in the table: multivalue fields joined with ", ". */
 export function display(v) {
@@ -31,7 +34,8 @@ export class Store {
     this.featureFields = info.features.map((f) => f.field);
     this.mw = Math.max(1, Math.ceil(this.featureFields.length / 64));
     this.n = 0;
-    this.texts = [];
+    this.texts = []; // strings; undefined for an event kept as bytes
+    this.blocks = [];
     this.lines = [];
     this.#alloc(1024);
     this.unreadable = new Map(); // index → [line (relative until finalize), why]
@@ -42,6 +46,9 @@ export class Store {
   }
 
   #alloc(cap) {
+    const spans = new Uint32Array(cap * 3); // block, start, end of events kept as bytes
+    if (this.spans) spans.set(this.spans);
+    this.spans = spans;
     const bits = new Uint8Array(cap);
     const scores = new Float64Array(cap).fill(NaN);
     const flags = new Uint8Array(cap);
@@ -68,10 +75,22 @@ export class Store {
     return i;
   }
 
-  /** An event read by the scorer's line reader: `marks` bit 0 = empty object, bit 1 = has a scorer field. */
-  addEventText(text, line, marks) {
+  /** Keep a block of input bytes whose events are added with addEventBytes. */
+  addBlock(bytes) {
+    this.blocks.push(bytes);
+    return this.blocks.length - 1;
+  }
+
+  /**
+   * An event read by the scorer's line reader: bytes [a, b) of a block;
+   * `marks` bit 0 = empty object, bit 1 = has a scorer field.
+   */
+  addEventBytes(block, a, b, line, marks) {
     const i = this.#next();
-    this.texts.push(text);
+    this.texts.push(undefined);
+    this.spans[3 * i] = block;
+    this.spans[3 * i + 1] = a;
+    this.spans[3 * i + 2] = b;
     this.lines.push(line);
     this.bits[i] = (marks & 2 ? CLASH : 0) | (marks & 1 ? EMPTY : 0);
     return i;
@@ -103,6 +122,14 @@ export class Store {
       this.flags[i] = res.flag[r];
       this.masks.set(res.mask.subarray(r * rw, r * rw + Math.min(w, rw)), i * w);
     }
+  }
+
+  /** The JSON text of event i (the raw text of an unreadable line). */
+  text(i) {
+    const t = this.texts[i];
+    if (t !== undefined) return t;
+    const sp = this.spans;
+    return utf8.decode(this.blocks[sp[3 * i]].subarray(sp[3 * i + 1], sp[3 * i + 2]));
   }
 
   errorCount() {
@@ -151,7 +178,7 @@ export class Store {
     };
     for (let i = 0; i < this.n; i++) {
       if (this.bits[i] & (FAILED | UNREADABLE)) continue;
-      objs.push(JSON.parse(this.texts[i]));
+      objs.push(JSON.parse(this.text(i)));
       idx.push(i);
       if (objs.length >= EXPLAIN_CHUNK) { run(); progress(i + 1, this.n); }
     }
@@ -167,10 +194,10 @@ export class Store {
     const at = [];
     for (const i of indices) {
       if (this.bits[i] & UNREADABLE) {
-        out.push({ error: this.errorText(i), raw: this.texts[i], values: fields.map(() => '') });
+        out.push({ error: this.errorText(i), raw: this.text(i), values: fields.map(() => '') });
         continue;
       }
-      const obj = JSON.parse(this.texts[i]);
+      const obj = JSON.parse(this.text(i));
       const row = { values: fields.map((f) => display(obj[f])), line: this.base + this.lines[i] };
       if (this.bits[i] & FAILED) row.error = this.errorText(i);
       else {
@@ -189,19 +216,13 @@ export class Store {
     return out;
   }
 
-  /** This worker's events sorted by risk score, ascending (events with risk_error last). */
-  riskRun() {
-    if (!this.risk) this.risk = sortRun(Array.from(this.scores.subarray(0, this.n), (x) => (Number.isNaN(x) ? null : x)));
-    return this.risk;
-  }
-
   /** This worker's events sorted by one field, ascending (absent last): { order: local indices, keys } (cached). */
   column(field) {
     let run = this.columns.get(field);
     if (!run) {
       const col = new Array(this.n);
       for (let i = 0; i < this.n; i++) {
-        col[i] = this.bits[i] & UNREADABLE ? null : sortKey(JSON.parse(this.texts[i])[field]);
+        col[i] = this.bits[i] & UNREADABLE ? null : sortKey(JSON.parse(this.text(i))[field]);
       }
       run = sortRun(col);
       this.columns.set(field, run);
@@ -212,8 +233,8 @@ export class Store {
   /** The output object of event i (CSV export). */
   outputObject(i, t, reasons) {
     const v = this.verdict(i, t, reasons);
-    if (this.bits[i] & UNREADABLE) return unreadableObject(this.texts[i], v.error, this.modelId);
-    return applyVerdict(JSON.parse(this.texts[i]), v, this.modelId);
+    if (this.bits[i] & UNREADABLE) return unreadableObject(this.text(i), v.error, this.modelId);
+    return applyVerdict(JSON.parse(this.text(i)), v, this.modelId);
   }
 
   /** The keys of the output objects, in first-seen order (CSV header, before merging across workers). */
@@ -239,8 +260,8 @@ export class Store {
     for (let i = 0; i < this.n; i++) {
       let s;
       if (format === 'csv') s = csvRow(this.outputObject(i, t, reasons), columns);
-      else if (this.bits[i] & UNREADABLE) s = renderUnreadableLine(this.texts[i], this.errorText(i), this.modelId) + '\n';
-      else s = renderEventLine(this.texts[i], this.verdict(i, t, reasons), this.modelId, this.bits[i] & EMPTY, this.bits[i] & CLASH) + '\n';
+      else if (this.bits[i] & UNREADABLE) s = renderUnreadableLine(this.text(i), this.errorText(i), this.modelId) + '\n';
+      else s = renderEventLine(this.text(i), this.verdict(i, t, reasons), this.modelId, this.bits[i] & EMPTY, this.bits[i] & CLASH) + '\n';
       buf.push(s);
       size += s.length;
       if (size >= PART_CHARS) {

@@ -38,7 +38,10 @@ export class ResultsTable {
 
   pages() { return Math.max(1, Math.ceil(this.total / PAGE)); }
 
-  /** New results: `scores` (NaN = not scored), `errors` (Map global index → text), `keyFields`. */
+  /**
+   * New results: `scores` (NaN = not scored), `errors` (Map global index → text), `keyFields`.
+   * Resolves once the first page is shown with its fields and reasons.
+   */
   setData({ scores, errors, keyFields, threshold, k }) {
     this.scores = scores;
     this.errors = errors;
@@ -50,7 +53,7 @@ export class ResultsTable {
     this.sort = { key: 'risk', desc: true };
     this.order = null;
     this.#header();
-    this.#order().then(() => this.render(), () => {});
+    return this.#order().then(() => this.render(), () => {});
   }
 
   clear() {
@@ -161,8 +164,9 @@ export class ResultsTable {
     td.textContent = err ? '—' : on ? '⚑ flagged' : 'no';
   }
 
+  /** Show the current page; resolves once its rows have their fields and reasons. */
   render() {
-    if (!this.order) return;
+    if (!this.order) return Promise.resolve();
     const start = this.page * PAGE;
     const idx = Array.from(this.order.subarray(start, Math.min(this.total, start + PAGE)));
     const token = ++this.token;
@@ -184,8 +188,8 @@ export class ResultsTable {
     this.info.textContent = `Rows ${shown} of ${fmt(this.total)} · page ${fmt(this.page + 1)} of ${fmt(this.pages())}`;
     this.buttons.first.disabled = this.buttons.prev.disabled = this.page === 0;
     this.buttons.last.disabled = this.buttons.next.disabled = this.page >= this.pages() - 1;
-    if (!idx.length) return;
-    this.fetchRows(idx, this.keyFields, this.k).then((data) => {
+    if (!idx.length) return Promise.resolve();
+    return this.fetchRows(idx, this.keyFields, this.k).then((data) => {
       if (token !== this.token) return;
       this.table.setAttribute('aria-busy', 'false');
       data.forEach((d, j) => {

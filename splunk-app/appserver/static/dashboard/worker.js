@@ -14,7 +14,6 @@ import { Store } from './store.js';
 const CHUNK = 2048;
 // Events per worker whose keys are counted to pick the table's key columns.
 const KEY_SAMPLE = 256;
-const strict = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 const lossy = new TextDecoder('utf-8', { ignoreBOM: true });
 
 // Kinds of lines from Scorer.scoreLines (scorer-wasm/src/session.rs).
@@ -93,10 +92,8 @@ class Scoring {
     const errors = sl.errors();
     const res = decodeResults(sl.results());
     sl.free();
-    let text = null;
-    try { text = strict.decode(bytes); } catch { text = null; }
-    const ascii = text !== null && text.length === bytes.length;
-    const str = (a, b) => (ascii ? text.slice(a, b) : lossy.decode(bytes.subarray(a, b)));
+    const str = (a, b) => lossy.decode(bytes.subarray(a, b));
+    const block = this.store.addBlock(bytes);
     const idx = [];
     let bad = 0;
     for (let i = 0; i < kinds.length; i++, line++) {
@@ -104,12 +101,11 @@ class Scoring {
       const b = spans[2 * i + 1];
       switch (kinds[i]) {
         case LINE_EVENT: {
-          const t = str(a, b);
           if (this.sampled < KEY_SAMPLE) {
             this.sampled++;
-            try { for (const k in JSON.parse(t)) this.present[k] = (this.present[k] || 0) + 1; } catch { /* counted by the scorer */ }
+            try { for (const k in JSON.parse(str(a, b))) this.present[k] = (this.present[k] || 0) + 1; } catch { /* read by the scorer */ }
           }
-          idx.push(this.store.addEventText(t, line, marks[i]));
+          idx.push(this.store.addEventBytes(block, a, b, line, marks[i]));
           break;
         }
         case LINE_BAD: this.store.addUnreadable(line, errors[bad++], str(a, b)); break;
@@ -170,7 +166,7 @@ async function score({ job: myJob, file, mode, start, end }) {
 
 const handlers = {
   rows: ({ indices, fields, k }) => store.rows(indices, fields, k, scorer, encoder),
-  column: ({ field, risk }) => (risk ? store.riskRun() : store.column(field)),
+  column: ({ field }) => store.column(field),
   'csv-keys': ({ k }, progress) => store.csvKeys(k, scorer, encoder, progress),
   export: ({ format, threshold, k, columns }, progress) => store.exportParts(format, threshold, k, columns, scorer, encoder, progress),
   'drift-report': ({ counts }) => scorer.driftReport(counts),
