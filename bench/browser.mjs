@@ -7,7 +7,8 @@
 // measured from outside (Playwright: setInputFiles to the state seen) and
 // inside the page (the input's change event to the state change);
 // the CLI's from process start to exit (read, parse, score, write the scored
-// file). Usage: node bench/browser.mjs [EVENTS] [REPS]
+// file), and the same with `--engine native` (scorer-core linked in, no
+// sandbox). Usage: node bench/browser.mjs [EVENTS] [REPS]
 import fs from "node:fs";
 import path from "node:path";
 import { execFileSync, spawnSync } from "node:child_process";
@@ -35,9 +36,9 @@ console.log(`page: ${(pageBytes / 1e3).toFixed(0)} KB uncompressed (the scorer .
 const cpu = fs.readFileSync("/proc/cpuinfo", "utf8").match(/model name\s*:\s*(.*)/)?.[1];
 console.log(`input: ${n} events, ${mb} MB; machine: ${(await import("node:os")).cpus().length} cores, ${cpu}`);
 
-function cliOnce() {
+function cliOnce(engine = "wasm") {
   const t = process.hrtime.bigint();
-  const r = spawnSync(bin, ["score", "--model", model, "--trusted-key", key, "--input", input, "--output", path.join(dir, "cli.jsonl")], { stdio: "ignore" });
+  const r = spawnSync(bin, ["score", "--engine", engine, "--model", model, "--trusted-key", key, "--input", input, "--output", path.join(dir, "cli.jsonl")], { stdio: "ignore" });
   const s = Number(process.hrtime.bigint() - t) / 1e9;
   if (r.status !== 0 && r.status !== 1) throw new Error(`siem-adapter exited ${r.status}`);
   return s;
@@ -61,6 +62,11 @@ try {
     await page.evaluate(() => {
       window.__bench = {};
       document.querySelector("#batch-file").addEventListener("change", () => { window.__bench.change = performance.now(); });
+      // The main thread's longest task while scoring: does the page stay responsive?
+      window.__bench.longest = 0;
+      new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) window.__bench.longest = Math.max(window.__bench.longest, e.duration);
+      }).observe({ type: "longtask" });
       new MutationObserver(() => {
         if (document.body.dataset.state === "done") window.__bench.done ??= performance.now();
       }).observe(document.body, { attributes: true, attributeFilter: ["data-state"] });
@@ -70,14 +76,17 @@ try {
     await page.waitForSelector('body[data-state="done"]', { timeout: 600_000, polling: 10 });
     const browserS = (Date.now() - t) / 1000;
     const inPage = await page.evaluate(() => (window.__bench.done - window.__bench.change) / 1000);
+    const longest = await page.evaluate(() => window.__bench.longest);
     const summary = await page.evaluate(() => window.riskscore.summary());
     if (summary.events !== n || summary.scored !== n) throw new Error(`page scored ${summary.scored} of ${summary.events}`);
     await page.close();
     const cliS = cliOnce();
-    results.push({ rep, browserS, cliS, inPage });
+    const nativeS = cliOnce("native");
+    results.push({ rep, browserS, cliS, inPage, nativeS });
     console.log(`run ${rep}: page load ${(pageS * 1000).toFixed(0)} ms; model load (wasm compile, workers start, signature check, model card) ${(modelS * 1000).toFixed(0)} ms`);
     console.log(`run ${rep}: Chromium ${browserS.toFixed(3)} s (${Math.round(n / browserS)} events/s; in the page ${inPage.toFixed(3)} s), ` +
-      `siem-adapter ${cliS.toFixed(3)} s (${Math.round(n / cliS)} events/s), browser/CLI ${(browserS / cliS).toFixed(2)}x`);
+      `siem-adapter ${cliS.toFixed(3)} s (${Math.round(n / cliS)} events/s), browser/CLI ${(browserS / cliS).toFixed(2)}x; ` +
+      `siem-adapter --engine native ${nativeS.toFixed(3)} s; longest main-thread task ${Math.round(longest)} ms`);
   }
 } finally {
   await browser.close();
@@ -87,5 +96,7 @@ const med = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const b = med(results.map((r) => r.browserS));
 const c = med(results.map((r) => r.cliS));
 const p = med(results.map((r) => r.inPage));
+const nat = med(results.map((r) => r.nativeS));
 console.log(`median: Chromium ${b.toFixed(3)} s (in the page ${p.toFixed(3)} s), siem-adapter ${c.toFixed(3)} s, ` +
-  `ratio ${(b / c).toFixed(2)}x (in the page ${(p / c).toFixed(2)}x; target <= 2x)`);
+  `ratio ${(b / c).toFixed(2)}x (in the page ${(p / c).toFixed(2)}x; target <= 2x); ` +
+  `siem-adapter --engine native ${nat.toFixed(3)} s, ratio ${(b / nat).toFixed(2)}x (in the page ${(p / nat).toFixed(2)}x)`);

@@ -48,6 +48,13 @@ fn main() {
         .env_remove("RUSTC_WORKSPACE_WRAPPER")
         .env_remove("RUSTC_WRAPPER")
         .env_remove("CARGO_BUILD_TARGET")
+        // The inner cargo runs its own jobserver: inheriting the outer one's
+        // file descriptors (from make or cargo) made its `rustc -` probe read
+        // another process's output when the caller's stdin was closed.
+        .env_remove("CARGO_MAKEFLAGS")
+        .env_remove("MAKEFLAGS")
+        .env_remove("MFLAGS")
+        .stdin(std::process::Stdio::null())
         .status()
         .expect("cannot run cargo to build the scorer wasm module");
     if !status.success() {

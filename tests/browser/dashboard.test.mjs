@@ -160,6 +160,69 @@ test("CSV: multivalue cells and empty cells score like the CLI", opts, async () 
   await page.close();
 });
 
+/** Minimal RFC 4180 reader (quoted cells may hold commas, quotes, newlines). */
+function parseCsv(text) {
+  const rows = [];
+  let row = [], cell = "", quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') { cell += '"'; i++; } else if (c === '"') quoted = false; else cell += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ",") { row.push(cell); cell = ""; } else if (c === "\n") { row.push(cell); rows.push(row); row = []; cell = ""; } else if (c !== "\r") cell += c;
+  }
+  if (cell !== "" || row.length) { row.push(cell); rows.push(row); }
+  const [header, ...body] = rows;
+  return body.map((r) => Object.fromEntries(header.map((h, j) => [h, r[j]])));
+}
+
+test("drag and drop: a model and a Splunk export-JSON batch dropped together score like the CLI; the CSV export agrees", opts, async () => {
+  // Splunk's export stream (`| export` / `output_mode=json`): one row per line,
+  // a preview row and the final lastrow marker, which are not events.
+  const events = fs.readFileSync(alerts, "utf8").split("\n").filter((l) => l).flatMap((l) => {
+    try { return [JSON.parse(l)]; } catch { return []; }
+  }).slice(0, 400);
+  const lines = [JSON.stringify({ preview: true, offset: 0, result: events[0] })];
+  events.forEach((e, i) => lines.push(JSON.stringify({ preview: false, offset: i, result: e })));
+  lines.push(JSON.stringify({ preview: false, offset: events.length, lastrow: true }));
+  const input = path.join(tmp, "export.json");
+  fs.writeFileSync(input, lines.join("\n") + "\n");
+
+  const { page, errors } = await openPage();
+  const files = [
+    { name: "threat_rf.json", mimeType: "application/json", text: fs.readFileSync(model, "utf8") },
+    { name: "export.json", mimeType: "application/json", text: fs.readFileSync(input, "utf8") },
+  ];
+  const dataTransfer = await page.evaluateHandle((fs) => {
+    const dt = new DataTransfer();
+    for (const f of fs) dt.items.add(new File([f.text], f.name, { type: f.mimeType }));
+    return dt;
+  }, files);
+  await page.dispatchEvent("#drop-zone", "drop", { dataTransfer });
+  await page.locator("#model-card").filter({ hasText: "threat_rf" }).waitFor();
+  await page.waitForSelector('body[data-state="done"]', { timeout: 60_000 });
+  const expected = cli(input, ["--explain", "3"]);
+  assert.equal(expected.length, 400, "the preview row and lastrow are not events");
+  assertSameScores(await page.evaluate(() => window.riskscore.scores()),
+    await page.evaluate(() => window.riskscore.flags()), expected);
+
+  await page.selectOption("#explain-k", "3");
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("#export-csv")]);
+  const file = path.join(tmp, "scored.csv");
+  await download.saveAs(file);
+  const rows = parseCsv(fs.readFileSync(file, "utf8"));
+  assert.equal(rows.length, expected.length);
+  rows.forEach((r, i) => {
+    const w = expected[i];
+    assert.equal(Number(r.model_output_risk_score), w.model_output_risk_score, `CSV row ${i + 1}: score`);
+    assert.equal(Number(r.anomaly_flag), w.anomaly_flag, `CSV row ${i + 1}: flag`);
+    assert.equal(r.risk_reasons, w.risk_reasons, `CSV row ${i + 1}: reasons`);
+    assert.equal(r.signature, w.signature, `CSV row ${i + 1}: the event's own fields come along`);
+  });
+  assert.deepEqual(errors, []);
+  await page.close();
+});
+
 test("a tampered model is refused with a visible message, and nothing is scored", opts, async () => {
   const text = fs.readFileSync(model, "utf8");
   const tampered = text.replace(/"threshold":\s*0\.\d+/, '"threshold":0.05');
