@@ -4,7 +4,10 @@
 //!
 //! The inner build uses its own target directory (`target/wasm-embed`) so it
 //! never waits on the outer build's lock. `RISKSCORE_WASM=path` embeds an
-//! already-built module instead.
+//! already-built module instead: the Makefile builds the module first, on its
+//! own, and sets it (on a fresh clone, the inner cargo's `rustc -` probe,
+//! racing the outer build's many build scripts, has read another process's
+//! input: see .ci/run's history).
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -24,6 +27,7 @@ fn main() {
         println!("cargo:rerun-if-changed={}", root.join(p).display());
     }
     if let Ok(prebuilt) = std::env::var("RISKSCORE_WASM") {
+        println!("cargo:rerun-if-changed={prebuilt}");
         std::fs::copy(&prebuilt, &out).unwrap_or_else(|e| panic!("RISKSCORE_WASM={prebuilt}: {e}"));
         return;
     }
