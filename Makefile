@@ -12,10 +12,6 @@ BROWSER_WASM := target/wasm-browser/wasm32-unknown-unknown/release/scorer_wasm.w
 
 ARM := aarch64-unknown-linux-gnu
 HOST_WASM := target/wasm-embed/wasm32-unknown-unknown/release/scorer_wasm.wasm
-# Every native binary embeds this module. It is built here first, on its own
-# (`embed`), and handed to siem-adapter's build script, which otherwise runs
-# an inner cargo for it.
-export RISKSCORE_WASM := $(CURDIR)/$(HOST_WASM)
 APP_VERSION = $(shell sed -n 's/^version *= *//p' splunk-app/default/app.conf | head -1)
 APP_TGZ = dist/riskscore-$(APP_VERSION).tgz
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
@@ -23,7 +19,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 DASHBOARD := splunk-app/appserver/static/dashboard
 BROWSER_NPM := tests/browser/node_modules
 
-.PHONY: setup embed build demo test lint unit wasm-check browser node-test bench examples clean \
+.PHONY: setup build demo test lint unit wasm-check browser node-test bench examples clean \
         package app-check dashboard browser-test
 
 # Idempotent: Rust targets (wasm32 for the scorer, aarch64 for the Splunk app),
@@ -38,10 +34,7 @@ setup:
 	@python3 -c "import splunklib.searchcommands, numpy" 2>/dev/null || python3 -m pip install -q splunk-sdk==2.1.1 numpy
 	@command -v splunk-appinspect >/dev/null || python3 -m pip install -q splunk-appinspect==4.3.1
 
-embed:
-	$(CARGO) build --locked -p scorer-wasm --target wasm32-unknown-unknown --release --target-dir target/wasm-embed
-
-build: embed
+build:
 	$(CARGO) build --release -p siem-adapter
 
 demo: build
@@ -58,11 +51,11 @@ demo: build
 
 test: setup lint unit wasm-check node-test browser-test app-check
 
-lint: embed
+lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
 
-unit: embed
+unit:
 	$(CARGO) test --workspace --all-features
 
 wasm-check:
@@ -92,18 +85,18 @@ dashboard: browser $(BROWSER_NPM)
 	python3 splunk-app/trusted_keys.py splunk-app/keys $(DASHBOARD)/trusted-keys.json
 
 # The dashboard in headless Chromium (Debian's, installed here if missing).
-browser-test: dashboard embed
+browser-test: dashboard
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium; }
 	$(CARGO) build -p siem-adapter
 	node --test tests/browser/
 
 # Node parity of the browser build against native scorer-core (needs the debug binary from `unit`).
-node-test: browser embed
+node-test: browser
 	$(CARGO) build -p siem-adapter
 	node --test tests/node/
 
 # The Splunk app package: the command for Linux x86_64 and aarch64, and the scorer .wasm.
-package: setup dashboard embed
+package: setup dashboard
 	$(CARGO) build --release -p riskscore-command
 	$(CARGO) build --release -p riskscore-command --target $(ARM)
 	splunk-app/package.sh target/release/riskscore target/$(ARM)/release/riskscore $(HOST_WASM) dist

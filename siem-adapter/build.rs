@@ -4,10 +4,7 @@
 //!
 //! The inner build uses its own target directory (`target/wasm-embed`) so it
 //! never waits on the outer build's lock. `RISKSCORE_WASM=path` embeds an
-//! already-built module instead: the Makefile builds the module first, on its
-//! own, and sets it (on a fresh clone, the inner cargo's `rustc -` probe,
-//! racing the outer build's many build scripts, has read another process's
-//! input: see .ci/run's history).
+//! already-built module instead.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -52,13 +49,6 @@ fn main() {
         .env_remove("RUSTC_WORKSPACE_WRAPPER")
         .env_remove("RUSTC_WRAPPER")
         .env_remove("CARGO_BUILD_TARGET")
-        // The inner cargo runs its own jobserver: inheriting the outer one's
-        // file descriptors (from make or cargo) made its `rustc -` probe read
-        // another process's output when the caller's stdin was closed.
-        .env_remove("CARGO_MAKEFLAGS")
-        .env_remove("MAKEFLAGS")
-        .env_remove("MFLAGS")
-        .stdin(std::process::Stdio::null())
         .status()
         .expect("cannot run cargo to build the scorer wasm module");
     if !status.success() {
