@@ -98,6 +98,19 @@ test("JSON lines: the page scores like the CLI; the threshold moves the flag cou
   assert.equal(Number(await page.textContent("#flag-count")), flaggedAtModel);
   await page.screenshot({ path: path.join(shots, "dashboard.png"), fullPage: true });
 
+  // The table is sorted by risk, highest first; its header sorts it the other way.
+  const scored = expected.map((e, i) => [e.model_output_risk_score, i]).filter(([x]) => x !== undefined);
+  const top = scored.reduce((a, b) => (b[0] > a[0] ? b : a));
+  const bottom = scored.reduce((a, b) => (b[0] < a[0] ? b : a));
+  const firstRow = () => page.locator("#results-table tbody tr").first().getAttribute("data-index");
+  assert.equal(Number(await firstRow()), top[1], "first row: the riskiest event");
+  await page.click('button[data-sort="risk"]');
+  await page.waitForFunction((i) => document.querySelector("#results-table tbody tr")?.dataset.index === String(i), bottom[1]);
+  assert.equal(Number(await firstRow()), bottom[1], "sorted ascending: the least risky event first");
+  // Drift: one card per baseline column shown, each with its PSI.
+  const psis = await page.locator("#drift [data-psi]").evaluateAll((els) => els.map((e) => Number(e.dataset.psi)));
+  assert.ok(psis.length > 0 && psis.every(Number.isFinite), `drift cards with a PSI: ${psis.length}`);
+
   // Move the threshold: the count follows, with no rescoring.
   for (const t of [0.3, 0.05, 0.9]) {
     await page.locator("#threshold").fill(String(t));
