@@ -15,6 +15,18 @@ use serde::{Deserialize, Serialize};
 
 use crate::{Error, Result};
 
+/// The default names of the fields every host writes, in the order they are
+/// written: score, flag, model (`name@version`), reasons, error, and the
+/// fields whose schema defaults were used.
+pub const FIELD_NAMES: [&str; 6] = [
+    "model_output_risk_score",
+    "anomaly_flag",
+    "risk_model",
+    "risk_reasons",
+    "risk_error",
+    "risk_missing_fields",
+];
+
 /// The stored score mapping.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]

@@ -16,23 +16,13 @@
 
 use scorer_core::artifact::parse_public_key;
 use scorer_core::drift::DriftCounts;
-use scorer_core::{FeatureBatch, LoadOptions, Model, Scores};
-
 use scorer_core::lines::{FieldPlan, LineBatch};
-
-use crate::session::{Lines, Session};
-
-/// The fields the hosts write (an event that has one is rendered by replacing it).
-const OUTPUT_FIELDS: [&str; 6] = [
-    "model_output_risk_score",
-    "anomaly_flag",
-    "risk_model",
-    "risk_reasons",
-    "risk_error",
-    "risk_missing_fields",
-];
+use scorer_core::output::FIELD_NAMES;
+use scorer_core::{FeatureBatch, LoadOptions, Model, Scores};
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::*;
+
+use crate::session::{Lines, Session};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TYPES: &'static str = r#"
@@ -117,7 +107,7 @@ impl Scorer {
             Model::load(json_text.as_bytes(), &opts).map_err(|e| JsError::new(&e.to_string()))?;
         let fields: Vec<String> = model.fields().iter().map(|f| f.to_string()).collect();
         Ok(Scorer {
-            plan: FieldPlan::new(&fields, &OUTPUT_FIELDS),
+            plan: FieldPlan::new(&fields, &FIELD_NAMES),
             reader: LineBatch::default(),
             batch: model.new_batch(),
             scores: Scores::default(),

@@ -28,13 +28,15 @@ pub struct OutputFields {
 
 impl Default for OutputFields {
     fn default() -> Self {
+        let [score, flag, model, reasons, error, missing] =
+            scorer_core::output::FIELD_NAMES.map(String::from);
         OutputFields {
-            score: "model_output_risk_score".into(),
-            flag: "anomaly_flag".into(),
-            model: "risk_model".into(),
-            reasons: "risk_reasons".into(),
-            error: "risk_error".into(),
-            missing: "risk_missing_fields".into(),
+            score,
+            flag,
+            model,
+            reasons,
+            error,
+            missing,
         }
     }
 }

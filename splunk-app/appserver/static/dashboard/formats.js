@@ -186,20 +186,6 @@ export function readJsonLine(lineText, line, sink) {
   else sink.error(line, `not a JSON object but ${kindOf(v)}`, raw);
 }
 
-/** Every line of `text`, numbered from `firstLine`; `from` skips a prefix. */
-export function readJsonLines(text, sink, firstLine = 1, from = 0) {
-  let line = firstLine;
-  let i = from;
-  while (i < text.length) {
-    let j = text.indexOf('\n', i);
-    if (j < 0) j = text.length;
-    readJsonLine(text.slice(i, j), line, sink);
-    line++;
-    i = j + 1;
-  }
-  return line;
-}
-
 // ---- whole documents ------------------------------------------------------
 
 function firstChars(text, n) {
