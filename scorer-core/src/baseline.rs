@@ -2,8 +2,11 @@
 //! drift can be measured later against what the model was trained on.
 //!
 //! Every feature column and the score get a [`Histogram`] on quantile bins
-//! (deciles by default, merged where values repeat); every feature gets its
-//! share of missing values.
+//! (deciles by default, merged where values repeat) between two guard bins,
+//! below the training minimum and above the training maximum, that training
+//! leaves empty — so a value the model never saw (a new category's one-hot
+//! column, a count beyond any seen) shows as drift even where the training
+//! column was constant. Every feature gets its share of missing values.
 
 use serde::{Deserialize, Serialize};
 
@@ -23,18 +26,25 @@ pub struct Histogram {
 }
 
 impl Histogram {
-    /// Quantile-binned histogram of `values` (sorted in place) with at most `bins` bins.
+    /// Quantile-binned histogram of `values` (sorted in place) with at most
+    /// `bins` bins over the training range, plus the two empty guard bins.
     pub fn from_values(name: &str, values: &mut [f64], bins: usize) -> Histogram {
         values.sort_by(f64::total_cmp);
+        let values: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
         let n = values.len();
         let mut edges: Vec<f64> = Vec::new();
         if n > 0 {
+            let (min, max) = (values[0], values[n - 1]);
+            // Below the minimum: a value seen in training never lands here.
+            edges.push(min - 1e-9 * min.abs().max(1.0));
             for q in 1..bins.max(1) {
                 let e = values[((q * n).div_ceil(bins)).clamp(1, n) - 1];
-                if e.is_finite() && edges.last().is_none_or(|last| e > *last) && e < values[n - 1] {
+                if edges.last().is_none_or(|last| e > *last) && e < max {
                     edges.push(e);
                 }
             }
+            // Up to the maximum; above it is the upper guard bin.
+            edges.push(max);
         }
         let mut h = Histogram {
             name: name.into(),
@@ -141,15 +151,23 @@ mod tests {
     fn deciles_and_repeats() {
         let mut v: Vec<f64> = (1..=100).map(f64::from).collect();
         let h = Histogram::from_values("x", &mut v, 10);
-        assert_eq!(h.edges.len(), 9);
+        assert_eq!(h.edges.len(), 11);
         assert_eq!(h.counts.iter().sum::<u64>(), 100);
-        assert!(h.counts.iter().all(|c| *c == 10), "{:?}", h.counts);
+        assert_eq!((h.counts[0], h.counts[11]), (0, 0), "{:?}", h.counts);
+        assert!(h.counts[1..11].iter().all(|c| *c == 10), "{:?}", h.counts);
+        assert_eq!(h.bin(101.0), 11);
+        assert_eq!(h.bin(0.5), 0);
         let mut flags = vec![0.0; 90];
         flags.extend(vec![1.0; 10]);
         let h = Histogram::from_values("flag", &mut flags, 10);
-        assert_eq!(h.edges, vec![0.0]);
-        assert_eq!(h.counts, vec![90, 10]);
+        assert_eq!(h.edges, vec![-1e-9, 0.0, 1.0]);
+        assert_eq!(h.counts, vec![0, 90, 10, 0]);
         h.validate("h").unwrap();
+        // A constant training column still tells a new value apart.
+        let mut zeros = vec![0.0; 50];
+        let h = Histogram::from_values("os=other", &mut zeros, 10);
+        assert_eq!(h.counts, vec![0, 50, 0]);
+        assert_eq!(h.bin(1.0), 2);
         let mut empty: Vec<f64> = vec![];
         assert_eq!(Histogram::from_values("e", &mut empty, 10).counts, vec![0]);
     }

@@ -92,6 +92,9 @@ impl Model {
         if let Some(b) = &artifact.baseline {
             b.validate(width, featurizer.n_features())?;
         }
+        if let Some(p) = &artifact.drift {
+            p.validate()?;
+        }
         Ok(Model {
             threshold: artifact.output.threshold,
             column_features: artifact.schema.column_features(),

@@ -16,15 +16,17 @@ use serde::{Deserialize, Serialize};
 use crate::{Error, Result};
 
 /// The default names of the fields every host writes, in the order they are
-/// written: score, flag, model (`name@version`), reasons, error, and the
-/// fields whose schema defaults were used.
-pub const FIELD_NAMES: [&str; 6] = [
+/// written: score, flag, model (`name@version`), reasons, error, the
+/// fields whose schema defaults were used, and the drift mark (`1` while the
+/// run's window of events has drifted from the training data).
+pub const FIELD_NAMES: [&str; 7] = [
     "model_output_risk_score",
     "anomaly_flag",
     "risk_model",
     "risk_reasons",
     "risk_error",
     "risk_missing_fields",
+    "model_drift",
 ];
 
 /// The stored score mapping.

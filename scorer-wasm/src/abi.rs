@@ -10,6 +10,8 @@
 //! | `rs_describe(handle) -> i32` | model description JSON into the message buffer |
 //! | `rs_set_threshold(handle, f64) -> i32` | override the flag threshold |
 //! | `rs_score(handle, ptr, len, explain_k) -> i32` | score one batch (see [`crate::wire`]); the results go to the output buffer |
+//! | `rs_track_drift(handle, on) -> i32` | count scored batches into the model's drift window (off at load) |
+//! | `rs_take_drift(handle) -> i32` | the drift counts since the last take (JSON [`scorer_core::drift::DriftCounts`]) into the message buffer, and a new window; 1 when the artifact has no baseline |
 //! | `rs_output_ptr()`, `rs_output_len()` | the last results |
 //! | `rs_message_ptr()`, `rs_message_len()` | the last error message or description |
 //! | `rs_unload(handle)` | free a model |
@@ -30,7 +32,7 @@ use crate::session::Session;
 
 #[derive(Default)]
 struct State {
-    models: Vec<Option<Session>>,
+    models: Vec<Option<(Session, bool)>>,
     input: Vec<u8>,
     output: Vec<u8>,
     message: String,
@@ -164,7 +166,7 @@ pub extern "C" fn rs_load(art_ptr: u32, art_len: u32, opt_ptr: u32, opt_len: u32
         };
         match Model::load(art, &options) {
             Ok(model) => {
-                s.models.push(Some(Session::new(model)));
+                s.models.push(Some((Session::new(model), false)));
                 (s.models.len() - 1) as i32
             }
             Err(e) => {
@@ -183,8 +185,10 @@ pub extern "C" fn rs_describe(handle: i32) -> i32 {
             s.message = format!("no model with handle {handle}");
             return -5;
         };
-        let m = &l.model;
+        let m = &l.0.model;
         let d = serde_json::json!({
+            "baseline": m.artifact().baseline,
+            "drift": m.drift_policy(),
             "id": m.id(),
             "fields": m.fields(),
             "features": m.features(),
@@ -209,7 +213,7 @@ pub extern "C" fn rs_set_threshold(handle: i32, threshold: f64) -> i32 {
         else {
             return -5;
         };
-        match l.model.set_threshold(threshold) {
+        match l.0.model.set_threshold(threshold) {
             Ok(()) => 0,
             Err(e) => {
                 s.message = e.to_string();
@@ -240,13 +244,55 @@ pub extern "C" fn rs_score(handle: i32, ptr: u32, len: u32, explain_k: u32) -> i
             *message = "batch pointer out of range".into();
             return -8;
         };
-        match l.score(bytes, explain_k as usize, false, output) {
+        let (session, track) = l;
+        match session.score(bytes, explain_k as usize, *track, output) {
             Ok(()) => 0,
             Err(e) => {
                 *message = e;
                 -6
             }
         }
+    })
+}
+
+/// Count scored batches into the drift window (`on` ≠ 0) or not.
+#[no_mangle]
+pub extern "C" fn rs_track_drift(handle: i32, on: i32) -> i32 {
+    STATE.with_borrow_mut(|s| {
+        let Some(Some(l)) = s
+            .models
+            .get_mut(handle.max(0) as usize)
+            .filter(|_| handle >= 0)
+        else {
+            s.message = format!("no model with handle {handle}");
+            return -5;
+        };
+        l.1 = on != 0;
+        0
+    })
+}
+
+/// The drift counts since the last take, as JSON in the message buffer, and
+/// a new window. Returns 0, 1 when the artifact has no baseline (empty
+/// message), or -5 for an unknown handle.
+#[no_mangle]
+pub extern "C" fn rs_take_drift(handle: i32) -> i32 {
+    STATE.with_borrow_mut(|s| {
+        let Some(Some(l)) = s
+            .models
+            .get_mut(handle.max(0) as usize)
+            .filter(|_| handle >= 0)
+        else {
+            s.message = format!("no model with handle {handle}");
+            return -5;
+        };
+        let Some(counts) = l.0.drift() else {
+            s.message.clear();
+            return 1;
+        };
+        s.message = serde_json::to_string(counts).unwrap_or_default();
+        l.0.reset_drift();
+        0
     })
 }
 

@@ -242,17 +242,23 @@ impl Scorer {
     }
 
     /// PSI and KS per feature column and for the score, and missing shares,
-    /// of `counts` (from `driftCounts`, possibly merged) against the baseline.
+    /// of `counts` (from `driftCounts`, possibly merged) against the baseline;
+    /// with the artifact's drift `policy` and its `assessment` (status,
+    /// findings, one-line summary).
     #[wasm_bindgen(js_name = driftReport)]
     pub fn drift_report(&self, counts: JsValue) -> Result<JsValue, JsError> {
         let c: DriftCounts = serde_wasm_bindgen::from_value(counts)
             .map_err(|e| JsError::new(&format!("drift counts: {e}")))?;
-        let r = self
-            .session
-            .model
-            .drift_report(&c)
-            .map_err(|e| JsError::new(&e))?;
-        to_js(&r)
+        let model = &self.session.model;
+        let r = model.drift_report(&c).map_err(|e| JsError::new(&e))?;
+        // The artifact's policy judges it, as `siem-adapter score` and `| riskdrift` do.
+        let policy = model.drift_policy();
+        let assessment = policy.assess(&r);
+        let mut doc = serde_json::to_value(&r).map_err(|e| JsError::new(&e.to_string()))?;
+        doc["policy"] = serde_json::to_value(&policy).unwrap_or_default();
+        doc["assessment"] = serde_json::to_value(&assessment).unwrap_or_default();
+        doc["assessment"]["summary"] = assessment.summary().into();
+        to_js(&doc)
     }
 }
 

@@ -12,6 +12,8 @@
 //! - [`sinks`]: scored events to JSON lines or CSV.
 //! - [`engine`]: the scoring engine — the embedded scorer .wasm run by
 //!   wasmtime (sandboxed) or scorer-core linked natively — shared by every command.
+//! - [`drift`]: the drift monitor of a run — the sliding window judged by
+//!   the artifact's policy, event marks, summary events.
 //! - [`keys`]: signing keys and trusted public keys from files or the
 //!   environment — never from the command line.
 //! - [`commands`]: `train`, `keygen`, `sign`, `verify`, `inspect`, `score`, `evaluate`.
@@ -22,6 +24,7 @@
 #![deny(missing_docs)]
 
 pub mod commands;
+pub mod drift;
 pub mod engine;
 pub mod extract;
 pub mod hec;

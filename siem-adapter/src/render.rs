@@ -24,11 +24,13 @@ pub struct OutputFields {
     pub error: String,
     /// `risk_missing_fields`.
     pub missing: String,
+    /// `model_drift`.
+    pub drift: String,
 }
 
 impl Default for OutputFields {
     fn default() -> Self {
-        let [score, flag, model, reasons, error, missing] =
+        let [score, flag, model, reasons, error, missing, drift] =
             scorer_core::output::FIELD_NAMES.map(String::from);
         OutputFields {
             score,
@@ -37,12 +39,13 @@ impl Default for OutputFields {
             reasons,
             error,
             missing,
+            drift,
         }
     }
 }
 
 impl OutputFields {
-    /// Apply `key=name` renames (`score`, `flag`, `model`, `reasons`, `error`, `missing`).
+    /// Apply `key=name` renames (`score`, `flag`, `model`, `reasons`, `error`, `missing`, `drift`).
     pub fn with_renames(mut self, renames: &[String]) -> anyhow::Result<Self> {
         for r in renames {
             let Some((k, v)) = r.split_once('=') else {
@@ -59,8 +62,9 @@ impl OutputFields {
                 "reasons" => self.reasons = v,
                 "error" => self.error = v,
                 "missing" => self.missing = v,
+                "drift" => self.drift = v,
                 other => anyhow::bail!(
-                    "--fields: unknown key `{other}` (score, flag, model, reasons, error, missing)"
+                    "--fields: unknown key `{other}` (score, flag, model, reasons, error, missing, drift)"
                 ),
             }
         }
@@ -68,7 +72,7 @@ impl OutputFields {
     }
 
     /// Every name, for collision checks.
-    pub fn all(&self) -> [&str; 6] {
+    pub fn all(&self) -> [&str; 7] {
         [
             &self.score,
             &self.flag,
@@ -76,6 +80,7 @@ impl OutputFields {
             &self.reasons,
             &self.error,
             &self.missing,
+            &self.drift,
         ]
     }
 }
@@ -131,6 +136,24 @@ impl<'a> Verdict<'a> {
     }
 }
 
+/// Where a rendered event can be marked later (see [`crate::drift`]):
+/// offsets from the event's first byte, `u32::MAX` when absent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mark {
+    /// The event object's closing brace (fields are inserted before it).
+    pub close: u32,
+    /// The `anomaly_flag` digit.
+    pub flag: u32,
+}
+
+impl Mark {
+    /// Nothing to mark (an unscored event).
+    pub const NONE: Mark = Mark {
+        close: u32::MAX,
+        flag: u32::MAX,
+    };
+}
+
 /// Envelope settings for the HTTP Event Collector.
 #[derive(Debug, Clone, Default)]
 pub struct Envelope {
@@ -148,7 +171,7 @@ pub struct Envelope {
 #[derive(Debug, Clone)]
 pub struct Renderer {
     fields: OutputFields,
-    keys: [Vec<u8>; 6],
+    keys: [Vec<u8>; 7],
     model_id: String,
     model_value: Vec<u8>,
     envelope: Option<Envelope>,
@@ -180,7 +203,14 @@ impl Renderer {
         &self.fields
     }
 
-    fn append_fields(&self, out: &mut Vec<u8>, verdict: &Verdict<'_>, mut first: bool) {
+    /// Append the verdict's fields; returns where the flag digit went (if any).
+    fn append_fields(
+        &self,
+        out: &mut Vec<u8>,
+        verdict: &Verdict<'_>,
+        mut first: bool,
+    ) -> Option<usize> {
+        let mut flag_at = None;
         let mut key = |out: &mut Vec<u8>, i: usize| {
             if !first {
                 out.push(b',');
@@ -198,6 +228,7 @@ impl Renderer {
                 key(out, 0);
                 serde_json::to_writer(&mut *out, score).expect("vec write");
                 key(out, 1);
+                flag_at = Some(out.len());
                 out.push(b'0' + flag);
                 key(out, 2);
                 out.extend_from_slice(&self.model_value);
@@ -217,6 +248,7 @@ impl Renderer {
                 out.extend_from_slice(&self.model_value);
             }
         }
+        flag_at
     }
 
     fn insert_fields(&self, m: &mut Map<String, Value>, verdict: &Verdict<'_>) {
@@ -228,6 +260,9 @@ impl Renderer {
                 reasons,
                 missing,
             } => {
+                // The run owns these: a scored event has no error, and drift is marked later.
+                m.remove(&f.error);
+                m.remove(&f.drift);
                 m.insert(f.score.clone(), serde_json::json!(score));
                 m.insert(f.flag.clone(), Value::from(*flag));
                 m.insert(f.model.clone(), self.model_id.clone().into());
@@ -239,6 +274,7 @@ impl Renderer {
                 }
             }
             Verdict::Error(e) => {
+                m.remove(&f.drift);
                 m.insert(f.error.clone(), e.clone().into());
                 m.insert(f.model.clone(), self.model_id.clone().into());
             }
@@ -248,6 +284,7 @@ impl Renderer {
     /// Render the event `object` (a JSON object's text) with `verdict`, and a
     /// newline. `collides`: it already has some of the scorer's fields, which
     /// are then replaced in place (parsed and re-serialized) rather than repeated.
+    /// Returns where a scored event can be marked later.
     pub fn event(
         &self,
         out: &mut Vec<u8>,
@@ -256,20 +293,39 @@ impl Renderer {
         collides: bool,
         verdict: &Verdict<'_>,
         meta: Option<(&LineBatch, usize)>,
-    ) {
+    ) -> Mark {
+        let start = out.len();
         self.open_envelope(out, meta);
-        if collides {
+        let flag_at = if collides {
             let mut m: Map<String, Value> =
                 serde_json::from_str(object).expect("the extractor validated this object");
             self.insert_fields(&mut m, verdict);
+            let at = out.len();
             serde_json::to_writer(&mut *out, &m).expect("vec write");
+            // Compact serde output: a key follows `{` or `,`, and a quote
+            // inside a string is escaped, so this finds the key itself.
+            let key = &self.keys[1];
+            out[at..]
+                .windows(key.len() + 1)
+                .position(|w| (w[0] == b'{' || w[0] == b',') && &w[1..] == key.as_slice())
+                .map(|p| at + p + 1 + key.len())
+                .filter(|p| matches!(out.get(*p), Some(b'0' | b'1')))
         } else {
             let close = object.rfind('}').expect("an object ends with }");
             out.extend_from_slice(&object.as_bytes()[..close]);
-            self.append_fields(out, verdict, empty);
+            let f = self.append_fields(out, verdict, empty);
             out.push(b'}');
-        }
+            f
+        };
+        let close = out.len() - 1 - start;
         self.close_envelope(out);
+        match (verdict, flag_at) {
+            (Verdict::Scored { .. }, Some(f)) => Mark {
+                close: close as u32,
+                flag: (f - start) as u32,
+            },
+            _ => Mark::NONE,
+        }
     }
 
     /// Render an unreadable line: `_raw` (lossy UTF-8, when there is text) and `risk_error`.
@@ -284,7 +340,7 @@ impl Renderer {
             out.extend_from_slice(&json_str(raw));
             first = false;
         }
-        self.append_fields(out, &Verdict::Error(error.to_string()), first);
+        let _ = self.append_fields(out, &Verdict::Error(error.to_string()), first);
         out.push(b'}');
         self.close_envelope(out);
     }
@@ -322,6 +378,37 @@ impl Renderer {
             }
         }
         out.extend_from_slice(b"\"event\":");
+    }
+
+    /// A side event (a drift summary) as this renderer's output renders
+    /// events: a JSON line, or a HEC envelope with `sourcetype` and the
+    /// fixed `index`/`host` when set.
+    pub fn side_event(&self, out: &mut Vec<u8>, sourcetype: &str, time: f64, event: &Value) {
+        match &self.envelope {
+            None => {
+                let mut e = event.clone();
+                if let Value::Object(m) = &mut e {
+                    m.insert("sourcetype".into(), sourcetype.into());
+                    m.insert("_time".into(), serde_json::json!(time));
+                }
+                serde_json::to_writer(&mut *out, &e).expect("vec write");
+            }
+            Some(env) => {
+                let mut m = Map::new();
+                m.insert("time".into(), serde_json::json!((time * 1e3).round() / 1e3));
+                m.insert("sourcetype".into(), sourcetype.into());
+                m.insert("source".into(), "siem-adapter".into());
+                if let Some(h) = &env.host {
+                    m.insert("host".into(), h.clone().into());
+                }
+                if let Some(i) = &env.index {
+                    m.insert("index".into(), i.clone().into());
+                }
+                m.insert("event".into(), event.clone());
+                serde_json::to_writer(&mut *out, &m).expect("vec write");
+            }
+        }
+        out.push(b'\n');
     }
 
     fn close_envelope(&self, out: &mut Vec<u8>) {

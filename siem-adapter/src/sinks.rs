@@ -92,6 +92,11 @@ impl BlockSink for JsonlSink {
         out.writer().write_all(&block.bytes)?;
         Ok(())
     }
+    fn side_event(&mut self, bytes: &[u8]) -> Result<()> {
+        let out = self.out.as_mut().expect("not finished");
+        out.writer().write_all(bytes)?;
+        Ok(())
+    }
     fn finish(&mut self) -> Result<()> {
         if let Some(o) = self.out.take() {
             o.commit()?;
@@ -105,6 +110,7 @@ pub struct CsvSink {
     spool: std::io::BufWriter<std::fs::File>,
     spool_path: tempfile::TempPath,
     path: PathBuf,
+    warned: bool,
 }
 
 impl CsvSink {
@@ -117,6 +123,7 @@ impl CsvSink {
             spool: std::io::BufWriter::with_capacity(1 << 17, f),
             spool_path,
             path: path.to_path_buf(),
+            warned: false,
         })
     }
 
@@ -132,6 +139,13 @@ impl CsvSink {
 impl BlockSink for CsvSink {
     fn write(&mut self, block: &Block, _first: u64) -> Result<()> {
         self.spool.write_all(&block.bytes)?;
+        Ok(())
+    }
+    fn side_event(&mut self, _bytes: &[u8]) -> Result<()> {
+        if !self.warned {
+            self.warned = true;
+            tracing::warn!("drift summary events are not written into CSV output (its columns are the events'); use --drift-report FILE");
+        }
         Ok(())
     }
     fn finish(&mut self) -> Result<()> {

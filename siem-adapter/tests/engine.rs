@@ -436,6 +436,8 @@ fn the_scorer_exports_exactly_the_documented_abi() {
             "rs_reserve",
             "rs_score",
             "rs_set_threshold",
+            "rs_take_drift",
+            "rs_track_drift",
             "rs_unload"
         ]
     );

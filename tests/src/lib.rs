@@ -6,10 +6,13 @@
 //! - [`hec_server`]: a loopback Splunk HEC **test server** (not Splunk) with
 //!   fault injection, for testing the adapter's write-back to Splunk; also
 //!   runnable on its own as the `hec-test-server` binary.
+//! - [`synthetic`]: seeded synthetic remediation records of three clients,
+//!   for the drift tests.
 
 #![deny(missing_docs)]
 
 pub mod hec_server;
+pub mod synthetic;
 
 use std::path::{Path, PathBuf};
 

@@ -9,6 +9,7 @@
 //!   "estimator": { "type": "random_forest" | ..., ... },
 //!   "output":    { "score": { "kind": ... }, "threshold": 0.5 },
 //!   "baseline":  { rows, columns: [...], score, missing_rate: [...] },
+//!   "drift":     { psi_watch, psi_drift, ks_drift, missing_drift, window, min_rows, action },
 //!   "integrity": { sha256, algorithm, key_id, public_key, signature } }
 //! ```
 //!
@@ -31,6 +32,7 @@ pub use metadata::{
 };
 
 use crate::baseline::Baseline;
+use crate::drift::DriftPolicy;
 use crate::estimators::EstimatorSpec;
 use crate::output::OutputSpec;
 use crate::schema::Schema;
@@ -64,6 +66,9 @@ pub struct Artifact {
     /// Training distributions for drift detection.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub baseline: Option<Baseline>,
+    /// Drift thresholds and action (the defaults of [`DriftPolicy`] when absent).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drift: Option<DriftPolicy>,
     /// Digest and signature.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub integrity: Option<Integrity>,

@@ -314,6 +314,7 @@ fn assemble(
         estimator,
         output: OutputSpec { score, threshold },
         baseline: None,
+        drift: None,
         integrity: None,
     }
 }
@@ -572,6 +573,7 @@ pub fn train(table: &Table, spec: &TrainSpec) -> Result<Artifact> {
         score: Histogram::from_values("model_output_risk_score", &mut s, 10),
         missing_rate: missing.iter().map(|m| *m as f64 / n as f64).collect(),
     });
+    artifact.drift = Some(crate::drift::DriftPolicy::default());
     Model::compile(artifact.clone())?;
     Ok(artifact)
 }

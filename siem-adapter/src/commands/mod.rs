@@ -2,6 +2,7 @@
 //! (0 success, 1 "done, but some events carry `risk_error`" or "verification
 //! failed") or an error for the binary to print (exit 2).
 
+pub mod drift_args;
 pub mod evaluate;
 pub mod inspect;
 pub mod keys;

@@ -16,7 +16,9 @@ use std::time::Duration;
 
 use anyhow::{bail, Result};
 
+use super::drift_args::DriftArgs;
 use super::model_args::{load_another, load_engine, ModelArgs};
+use crate::drift::{DriftFailure, DriftMonitor};
 use crate::hec::checkpoint::{Checkpoint, InputId};
 use crate::hec::client::HecClient;
 use crate::hec::sink::HecSink;
@@ -65,6 +67,9 @@ pub struct ScoreArgs {
     /// Seconds between metrics-file updates.
     #[arg(long, default_value_t = 10.0)]
     pub metrics_interval_secs: f64,
+    /// Drift monitoring (defaults: the artifact's policy).
+    #[command(flatten)]
+    pub drift: DriftArgs,
     /// Write-back to Splunk's HTTP Event Collector.
     #[command(flatten)]
     pub hec: HecArgs,
@@ -95,11 +100,27 @@ pub fn run(a: &ScoreArgs) -> Result<i32> {
         Duration::from_secs_f64(a.metrics_interval_secs.max(0.1)),
     ));
     let envelope = settings.as_ref().map(|_| a.hec.envelope());
-    let renderer = Renderer::new(fields, &id, envelope);
-    let workers: Vec<Worker> = engines
+    let renderer = Renderer::new(fields.clone(), &id, envelope);
+    let desc = first_description(&engines);
+    let mut monitor = match a.drift.policy(&desc.drift)? {
+        None => None,
+        Some(policy) => {
+            let m = DriftMonitor::new(&desc, policy, &fields);
+            if m.is_none() {
+                tracing::info!(model = %id, "the artifact has no training baseline: drift is not measured");
+            }
+            m.map(|m| m.with_renderer(renderer.clone()))
+        }
+    };
+    let mut workers: Vec<Worker> = engines
         .into_iter()
         .map(|e| Worker::new(e, renderer.clone(), a.explain))
         .collect();
+    if monitor.is_some() {
+        for w in &mut workers {
+            w.measure_drift()?;
+        }
+    }
 
     let mut hec_sink = None;
     let mut file_sink: Option<Box<dyn BlockSink>> = None;
@@ -144,19 +165,36 @@ pub fn run(a: &ScoreArgs) -> Result<i32> {
     let chunks = ChunkReader::new(input, a.input_format, a.batch_size)?;
     let pb = super::spinner("scoring");
     let started = std::time::Instant::now();
-    let result = crate::pipeline::run(chunks, workers, sink, &metrics, |c: &Counts| {
-        let secs = started.elapsed().as_secs_f64().max(1e-9);
-        pb.set_message(format!(
-            "{} events, {:.0}/s, {} flagged, {} with risk_error",
-            c.read,
-            c.read as f64 / secs,
-            c.flagged,
-            c.errored
-        ));
-    });
+    let result = crate::pipeline::run(
+        chunks,
+        workers,
+        sink,
+        &metrics,
+        monitor.as_mut(),
+        |c: &Counts| {
+            let secs = started.elapsed().as_secs_f64().max(1e-9);
+            pb.set_message(format!(
+                "{} events, {:.0}/s, {} flagged, {} with risk_error",
+                c.read,
+                c.read as f64 / secs,
+                c.flagged,
+                c.errored
+            ));
+        },
+    );
     pb.finish_and_clear();
     if let Err(e) = metrics.flush() {
         tracing::warn!(error = %e, "cannot write the metrics file");
+    }
+    if let Some(m) = &monitor {
+        write_drift_report(
+            a,
+            m,
+            result
+                .as_ref()
+                .err()
+                .and_then(|e| e.downcast_ref::<Box<DriftFailure>>().map(|b| &**b)),
+        )?;
     }
     let s = result?;
     let secs = started.elapsed().as_secs_f64();
@@ -165,7 +203,20 @@ pub fn run(a: &ScoreArgs) -> Result<i32> {
         "riskscore: {} events read, {} scored, {} flagged, {} with risk_error (model {id}, engine {:?}, {:.1}s)",
         s.read, s.scored, s.flagged, s.errored, a.model.engine, secs
     );
-    let mut failed = s.errored > 0;
+    if let Some(m) = &monitor {
+        if let Some(r) = m.reports.last() {
+            eprintln!(
+                "riskscore: drift ({}, action {}): {}; {} events marked {}, {} with anomaly_flag held at 0",
+                r.scope,
+                m.policy().action.as_str(),
+                r.assessment.summary(),
+                s.drifted,
+                fields.drift,
+                s.suppressed
+            );
+        }
+    }
+    let mut failed = s.errored > 0 || s.suppressed > 0;
     if let Some(h) = &hec_sink {
         let d = h.delivery;
         eprintln!(
@@ -175,4 +226,40 @@ pub fn run(a: &ScoreArgs) -> Result<i32> {
         failed |= d.dead_lettered > 0;
     }
     Ok(i32::from(failed))
+}
+
+fn first_description(engines: &[crate::engine::Engine]) -> crate::engine::Description {
+    engines[0].describe().clone()
+}
+
+/// `--drift-report FILE`: the policy, every window report, and the failure if the run stopped on drift.
+fn write_drift_report(
+    a: &ScoreArgs,
+    m: &DriftMonitor,
+    failure: Option<&DriftFailure>,
+) -> Result<()> {
+    if let Some(f) = failure {
+        eprintln!("riskscore: {f}");
+        for finding in f.assessment.findings.iter().take(20) {
+            eprintln!(
+                "  {:<10} {:<32} {:>8.4}  (limit {})",
+                finding.status.as_str(),
+                format!("{} {}", finding.column, finding.statistic),
+                finding.value,
+                finding.limit
+            );
+        }
+    }
+    let Some(path) = &a.drift.drift_report else {
+        return Ok(());
+    };
+    let doc = serde_json::json!({
+        "policy": m.policy(),
+        "reports": m.reports,
+        "failure": failure.map(|f| serde_json::json!({
+            "at_event": f.at, "assessment": f.assessment, "report": f.report,
+        })),
+    });
+    std::fs::write(path, serde_json::to_vec_pretty(&doc)?)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))
 }

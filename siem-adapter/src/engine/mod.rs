@@ -10,6 +10,8 @@ mod cache;
 mod native;
 mod wasm;
 
+use scorer_core::baseline::Baseline;
+use scorer_core::drift::{DriftCounts, DriftPolicy};
 use scorer_core::schema::FeatureSpec;
 use scorer_core::{Field, Metadata, Reason};
 use serde_json::{Map, Value};
@@ -68,6 +70,12 @@ pub struct Description {
     pub signature: Value,
     /// Metadata.
     pub metadata: Metadata,
+    /// Training distributions (drift is measured only when there is one).
+    #[serde(default)]
+    pub baseline: Option<Baseline>,
+    /// The artifact's drift policy (or the default one).
+    #[serde(default)]
+    pub drift: DriftPolicy,
 }
 
 /// Results of one batch, one entry per event.
@@ -200,6 +208,26 @@ impl Engine {
         match self {
             Engine::Native(e) => e.score(events, explain, out),
             Engine::Wasm(e) => e.score(events, explain, out),
+        }
+    }
+
+    /// Count every batch scored from now on into the drift window (or stop).
+    pub fn track_drift(&mut self, on: bool) -> Result<(), EngineError> {
+        match self {
+            Engine::Native(e) => {
+                e.track_drift(on);
+                Ok(())
+            }
+            Engine::Wasm(e) => e.track_drift(on),
+        }
+    }
+
+    /// The drift counts of the batches scored since the last take, and a new
+    /// window (`None`: the artifact has no baseline).
+    pub fn take_drift(&mut self) -> Result<Option<DriftCounts>, EngineError> {
+        match self {
+            Engine::Native(e) => Ok(e.take_drift()),
+            Engine::Wasm(e) => e.take_drift(),
         }
     }
 

@@ -1,5 +1,6 @@
 //! The native engine: scorer-core linked into the host.
 
+use scorer_core::drift::DriftCounts;
 use scorer_core::{FeatureBatch, LoadOptions, Model, Scores};
 use serde_json::Value;
 
@@ -11,6 +12,8 @@ pub struct NativeEngine {
     batch: FeatureBatch,
     scores: Scores,
     desc: Description,
+    drift: Option<DriftCounts>,
+    track: bool,
 }
 
 pub(super) fn options(trust: &Trust) -> LoadOptions {
@@ -34,8 +37,12 @@ impl NativeEngine {
             threshold: model.threshold(),
             signature: serde_json::to_value(model.signature()).unwrap_or(Value::Null),
             metadata: model.metadata().clone(),
+            baseline: model.artifact().baseline.clone(),
+            drift: model.drift_policy(),
         };
         Ok(NativeEngine {
+            drift: model.drift_counts(),
+            track: false,
             batch: model.new_batch(),
             scores: Scores::default(),
             model,
@@ -57,6 +64,17 @@ impl NativeEngine {
         Ok(())
     }
 
+    /// Count scored batches into the drift window, or stop.
+    pub fn track_drift(&mut self, on: bool) {
+        self.track = on;
+    }
+
+    /// The drift counts since the last take (`None`: no baseline).
+    pub fn take_drift(&mut self) -> Option<DriftCounts> {
+        let fresh = self.model.drift_counts();
+        std::mem::replace(&mut self.drift, fresh)
+    }
+
     /// Score a batch.
     pub fn score(
         &mut self,
@@ -70,6 +88,9 @@ impl NativeEngine {
                 .push_indexed(&mut self.batch, |col| events.field(row, col));
         }
         self.model.score(&self.batch, &mut self.scores);
+        if let (true, Some(d), Some(b)) = (self.track, &mut self.drift, &self.desc.baseline) {
+            d.add(b, &self.batch, &self.scores);
+        }
         out.score.clone_from(&self.scores.score);
         out.raw.clone_from(&self.scores.raw);
         out.flag.clone_from(&self.scores.flag);

@@ -16,6 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use base64::Engine as _;
+use scorer_core::drift::DriftCounts;
 use scorer_wasm::wire::{BatchWriter, ResultsView};
 use serde_json::Value;
 use wasmtime::{
@@ -130,6 +131,9 @@ struct Exports {
     describe: TypedFunc<i32, i32>,
     set_threshold: TypedFunc<(i32, f64), i32>,
     score: TypedFunc<(i32, u32, u32, u32), i32>,
+    /// Drift exports (absent from hand-written test modules).
+    track_drift: Option<TypedFunc<(i32, i32), i32>>,
+    take_drift: Option<TypedFunc<i32, i32>>,
     out_ptr: TypedFunc<(), u32>,
     out_len: TypedFunc<(), u32>,
     msg_ptr: TypedFunc<(), u32>,
@@ -151,6 +155,8 @@ pub struct WasmEngine {
     artifact: Vec<u8>,
     options: Vec<u8>,
     threshold: Option<f64>,
+    /// Count scored batches into the guest's drift window.
+    track: bool,
     /// Per model field: read only by numeric transforms, so parseable text can
     /// travel as a bare f64 (the numeric transforms read it identically).
     numeric_only: Vec<bool>,
@@ -223,6 +229,8 @@ fn instantiate(
             .get_typed_func(&mut store, "rs_set_threshold")
             .map_err(m)?,
         score: instance.get_typed_func(&mut store, "rs_score").map_err(m)?,
+        track_drift: instance.get_typed_func(&mut store, "rs_track_drift").ok(),
+        take_drift: instance.get_typed_func(&mut store, "rs_take_drift").ok(),
         out_ptr: instance
             .get_typed_func(&mut store, "rs_output_ptr")
             .map_err(m)?,
@@ -246,6 +254,12 @@ fn instantiate(
         ))),
         Err(e) => Err(EngineError::Module(format!("{e:#}"))),
     }
+}
+
+fn no_drift() -> EngineError {
+    EngineError::Module(
+        "this scorer module does not measure drift (no rs_track_drift export)".into(),
+    )
 }
 
 fn read(
@@ -289,6 +303,8 @@ impl WasmEngine {
                 width: 0,
                 threshold: 0.0,
                 signature: Value::Null,
+                baseline: None,
+                drift: Default::default(),
                 metadata: serde_json::from_value(serde_json::json!({"name": "", "version": "", "created": "", "approval": "draft"}))
                     .map_err(|e| EngineError::Module(e.to_string()))?,
             },
@@ -300,6 +316,7 @@ impl WasmEngine {
             artifact: artifact.to_vec(),
             options,
             threshold: None,
+            track: false,
             numeric_only: Vec::new(),
         };
         me.load_model()?;
@@ -365,7 +382,41 @@ impl WasmEngine {
         if let Some(t) = self.threshold {
             self.set_threshold(t)?;
         }
+        if self.track {
+            self.track_drift(true)?;
+        }
         Ok(())
+    }
+
+    /// Count scored batches into the guest's drift window, or stop.
+    pub fn track_drift(&mut self, on: bool) -> Result<(), EngineError> {
+        self.store.set_epoch_deadline(self.ticks);
+        let f = self.ex.track_drift.clone().ok_or_else(no_drift)?;
+        let rc = f
+            .call(&mut self.store, (self.handle, i32::from(on)))
+            .map_err(|e| classify(e, &self.limits, self.limits.call_timeout))?;
+        if rc != 0 {
+            return Err(EngineError::Module(self.message()));
+        }
+        self.track = on;
+        Ok(())
+    }
+
+    /// The drift counts of the batches scored since the last take (`None`:
+    /// the artifact has no baseline).
+    pub fn take_drift(&mut self) -> Result<Option<DriftCounts>, EngineError> {
+        self.store.set_epoch_deadline(self.ticks);
+        let f = self.ex.take_drift.clone().ok_or_else(no_drift)?;
+        let rc = f
+            .call(&mut self.store, self.handle)
+            .map_err(|e| classify(e, &self.limits, self.limits.call_timeout))?;
+        match rc {
+            0 => serde_json::from_str(&self.message())
+                .map(Some)
+                .map_err(|e| EngineError::Module(format!("drift counts: {e}"))),
+            1 => Ok(None),
+            _ => Err(EngineError::Module(self.message())),
+        }
     }
 
     /// Rebuild the instance after a trap and reload the model.

@@ -410,6 +410,19 @@ impl BlockSink for HecSink {
         Ok(())
     }
 
+    fn side_event(&mut self, bytes: &[u8]) -> Result<()> {
+        // Not one of the run's events: sent on its own (own channel when acks
+        // are on, so the run's ack numbering is untouched), not checkpointed.
+        let channel = self.client.settings().ack.then(super::new_channel);
+        match self.client.send_events(bytes, channel.as_deref()) {
+            Ok(_) => Ok(()),
+            Err(e) => {
+                tracing::error!(error = %e, "drift summary event not delivered");
+                Ok(())
+            }
+        }
+    }
+
     fn tick(&mut self) -> Result<()> {
         if !self.inflight.is_empty()
             && self.last_poll.elapsed() >= self.client.settings().ack_interval

@@ -2,9 +2,11 @@
 //! [`LineBatch`] and result buffer. A chunk in, a rendered block out: one
 //! engine call per chunk.
 
+use scorer_core::drift::DriftCounts;
+
 use crate::engine::{BatchResult, Engine, EngineError};
 use crate::extract::{FieldPlan, LineBatch, LineKind};
-use crate::render::{Renderer, Verdict};
+use crate::render::{Mark, Renderer, Verdict};
 
 use super::reader::Chunk;
 use super::Counts;
@@ -18,6 +20,12 @@ pub struct Block {
     pub bytes: Vec<u8>,
     /// End offset of each event in `bytes`.
     pub ends: Vec<usize>,
+    /// Where each event can be marked for drift.
+    pub marks: Vec<Mark>,
+    /// Risk scores of the scored events.
+    pub scores: Vec<f32>,
+    /// The chunk's drift counts (when the run measures drift).
+    pub drift: Option<DriftCounts>,
     /// What happened to them.
     pub counts: Counts,
     /// Batch latency (featurize + score + render), seconds.
@@ -55,6 +63,7 @@ pub struct Worker {
     explain: usize,
     items: Vec<Item>,
     expanded: Vec<String>,
+    drift: bool,
 }
 
 impl Worker {
@@ -70,7 +79,15 @@ impl Worker {
             explain,
             items: Vec::new(),
             expanded: Vec::new(),
+            drift: false,
         }
+    }
+
+    /// Count every chunk into drift counts carried by its block.
+    pub fn measure_drift(&mut self) -> Result<(), EngineError> {
+        self.engine.track_drift(true)?;
+        self.drift = true;
+        Ok(())
     }
 
     fn read(&mut self, bytes: &[u8], expanded: Option<usize>, line: usize) {
@@ -134,10 +151,18 @@ impl Worker {
         if let Some(e) = &failure {
             tracing::error!(error = %e, chunk = chunk.seq, "batch could not be scored");
         }
+        let drift = match self.drift {
+            true => self.engine.take_drift().unwrap_or_else(|e| {
+                tracing::error!(error = %e, chunk = chunk.seq, "drift counts lost");
+                None
+            }),
+            false => None,
+        };
         let features = &self.engine.describe().features;
         let mut block = Block {
             seq: chunk.seq,
             bytes: Vec::with_capacity(chunk.buf.len() + chunk.lines.len() * 96),
+            drift,
             ..Block::default()
         };
         for item in &self.items {
@@ -149,6 +174,7 @@ impl Worker {
                     self.renderer
                         .unreadable(&mut block.bytes, chunk.line(*line), &msg);
                     block.counts.errored += 1;
+                    block.marks.push(Mark::NONE);
                 }
                 Item::Event { .. } | Item::Expanded { .. } => {
                     let (row, object, empty, collides) = match item {
@@ -178,13 +204,14 @@ impl Worker {
                         None => Verdict::of(&self.result, row, features, self.explain),
                     };
                     match &verdict {
-                        Verdict::Scored { flag, .. } => {
+                        Verdict::Scored { flag, score, .. } => {
                             block.counts.scored += 1;
                             block.counts.flagged += u64::from(*flag);
+                            block.scores.push(*score as f32);
                         }
                         Verdict::Error(_) => block.counts.errored += 1,
                     }
-                    self.renderer.event(
+                    let mark = self.renderer.event(
                         &mut block.bytes,
                         object,
                         empty,
@@ -192,6 +219,7 @@ impl Worker {
                         &verdict,
                         Some((&self.batch, row)),
                     );
+                    block.marks.push(mark);
                 }
             }
             block.ends.push(block.bytes.len());

@@ -32,7 +32,8 @@ pub struct ArgError(pub String);
 const USAGE: &str = "usage: riskscore model=<name> [threshold=<0..1>] [explain=<0..32>] \
                      [engine=wasm|native] [allow_unsigned=<bool>] [fields=all|model]";
 
-fn boolean(key: &str, v: &str) -> Result<bool, ArgError> {
+/// A Splunk boolean argument (t/true/1/yes/y, f/false/0/no/n).
+pub fn boolean(key: &str, v: &str) -> Result<bool, ArgError> {
     match v.to_ascii_lowercase().as_str() {
         "t" | "true" | "1" | "yes" | "y" => Ok(true),
         "f" | "false" | "0" | "no" | "n" => Ok(false),

@@ -62,11 +62,13 @@ struct Scorer {
     cells: Cells,
 }
 
-fn messages(level: &str, text: &str) -> Value {
+/// An inspector message for the search UI.
+pub fn messages(level: &str, text: &str) -> Value {
     json!({ "messages": [[level, text]] })
 }
 
-fn reply_error(out: &mut impl Write, text: &str) -> std::io::Result<()> {
+/// End the search with `text` shown as an error.
+pub fn reply_error(out: &mut impl Write, text: &str) -> std::io::Result<()> {
     tracing::error!("{text}");
     let meta = json!({ "finished": true, "inspector": messages("ERROR", text) });
     write_chunk(out, meta.to_string().as_bytes(), b"")
@@ -185,28 +187,72 @@ fn getinfo(meta: &Metadata, setup: &Setup) -> Result<(Loaded, Option<Vec<String>
     ))
 }
 
+/// Load the app's model `name` in `engine`, trusting the app's keys.
+pub fn load_engine_for(
+    name: &str,
+    engine: EngineKind,
+    allow_unsigned: bool,
+    setup: &Setup,
+) -> Result<(Engine, Option<WasmRuntime>), ArgError> {
+    let app_dir = setup
+        .app_dir
+        .clone()
+        .ok_or_else(|| ArgError("cannot locate the app folder (models/, keys/)".into()))?;
+    let model = app::resolve_model(&app_dir, name)?;
+    load_model(
+        name,
+        &model,
+        engine,
+        allow_unsigned,
+        None,
+        &app_dir,
+        setup.cache_dir.as_deref(),
+    )
+}
+
+fn load_model(
+    name: &str,
+    model: &Path,
+    engine: EngineKind,
+    allow_unsigned: bool,
+    threshold: Option<f64>,
+    app_dir: &Path,
+    cache: Option<&Path>,
+) -> Result<(Engine, Option<WasmRuntime>), ArgError> {
+    let model_args = ModelArgs {
+        model: model.to_path_buf(),
+        engine,
+        cache_dir: cache.map(Path::to_path_buf),
+        no_cache: cache.is_none(),
+        memory_limit_mib: 1024,
+        timeout_secs: 30.0,
+        trusted_keys: app::trusted_key_files(app_dir),
+        allow_unsigned,
+        threshold,
+    };
+    let loaded = load_engine(&model_args)
+        .map_err(|e| ArgError(format!("model `{name}`: {}", root_cause(&e))))?;
+    if engine == EngineKind::Native {
+        tracing::info!("engine=native: scorer-core linked in, not the sandboxed .wasm");
+    }
+    Ok(loaded)
+}
+
 fn load(
     args: &Args,
     model: &Path,
     app_dir: &Path,
     cache: Option<&Path>,
 ) -> Result<Scorer, ArgError> {
-    let model_args = ModelArgs {
-        model: model.to_path_buf(),
-        engine: args.engine,
-        cache_dir: cache.map(Path::to_path_buf),
-        no_cache: cache.is_none(),
-        memory_limit_mib: 1024,
-        timeout_secs: 30.0,
-        trusted_keys: app::trusted_key_files(app_dir),
-        allow_unsigned: args.allow_unsigned,
-        threshold: args.threshold,
-    };
-    let (engine, runtime) = load_engine(&model_args)
-        .map_err(|e| ArgError(format!("model `{}`: {}", args.model, root_cause(&e))))?;
-    if args.engine == EngineKind::Native {
-        tracing::info!("engine=native: scorer-core linked in, not the sandboxed .wasm");
-    }
+    let (engine, runtime) = load_model(
+        &args.model,
+        model,
+        args.engine,
+        args.allow_unsigned,
+        args.threshold,
+        app_dir,
+        cache,
+    )?;
     let fields = engine.describe().fields.clone();
     Ok(Scorer {
         engine,

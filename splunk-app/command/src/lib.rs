@@ -16,6 +16,9 @@
 //! - [`records`]: an execute chunk's CSV body, read into the engine's columnar batch.
 //! - [`reply`]: the reply body — input rows untouched, the scorer's columns appended.
 //! - [`command`]: the conversation: getinfo, then one reply per execute chunk.
+//! - [`drift`]: `| riskdrift model=<name>`, the same executable run as a
+//!   reporting command (commands.conf `command.arg.1 = riskdrift`): drift
+//!   counts per chunk on the indexers, merged and judged on the search head.
 //!
 //! The command holds no state between chunks beyond the loaded model, so
 //! Splunk can run it on every indexer of a distributed search.
@@ -24,6 +27,7 @@
 pub mod app;
 pub mod args;
 pub mod command;
+pub mod drift;
 pub mod records;
 pub mod reply;
 pub mod scpv2;

@@ -2,6 +2,8 @@
 //! (commands.conf: `chunked = true`). stdin/stdout carry the protocol, so
 //! logs go to `$SPLUNK_HOME/var/log/splunk/riskscore.log` when run by Splunk
 //! and to stderr otherwise; `RISKSCORE_LOG` sets the level (default `info`).
+//! Run with the argument `riskdrift` it is the `| riskdrift` reporting
+//! command instead ([`riskscore_command::drift`]).
 //! `riskscore --version` prints the version and the SHA-256 of the embedded
 //! scorer module (the package's `lib/scorer.wasm` has the same).
 
@@ -55,10 +57,14 @@ fn main() {
     };
     let stdin = std::io::stdin();
     let stdout = std::io::stdout();
-    let code = run(
+    let (input, output) = (
         BufReader::with_capacity(1 << 16, stdin.lock()),
         BufWriter::with_capacity(1 << 16, stdout.lock()),
-        &setup,
     );
+    // commands.conf runs `riskdrift` as this executable with `riskdrift` as its first argument.
+    let code = match std::env::args().nth(1).as_deref() {
+        Some("riskdrift") => riskscore_command::drift::run(input, output, &setup),
+        _ => run(input, output, &setup),
+    };
     std::process::exit(code);
 }

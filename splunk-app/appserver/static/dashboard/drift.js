@@ -6,10 +6,10 @@ import { h, s, fmt, pct, replace } from './dom.js';
 
 const FIRST = 24; // columns shown before "show all"
 
-/** PSI band: ok (< 0.1), watch (0.1–0.25), drift (> 0.25). */
-export function psiLevel(psi) {
-  if (!(psi >= 0.1)) return 'ok';
-  return psi > 0.25 ? 'drift' : 'watch';
+/** PSI band by the artifact's policy (default: watch from 0.1, drift from 0.25). */
+export function psiLevel(psi, policy = { psi_watch: 0.1, psi_drift: 0.25 }) {
+  if (!(psi >= policy.psi_watch)) return 'ok';
+  return psi >= policy.psi_drift ? 'drift' : 'watch';
 }
 
 function num(x) {
@@ -48,8 +48,8 @@ function pairedBars(stat, width, height) {
   return s('svg', { class: 'bars', viewBox: `0 0 ${width} ${height}`, preserveAspectRatio: 'none', role: 'img', 'aria-label': `${stat.name}: training vs this batch, ${n} bins` }, bars);
 }
 
-function statCard(stat, big = false) {
-  const level = psiLevel(stat.psi);
+function statCard(stat, policy, big = false) {
+  const level = psiLevel(stat.psi, policy);
   return h('figure', { class: ['drift-card', `psi-${level}`, big && 'big'], 'data-psi': stat.psi, 'data-column': stat.name },
     h('figcaption', {},
       h('span', { class: 'name', title: stat.name }, stat.name),
@@ -77,25 +77,30 @@ export function renderDrift(panel, report, why) {
     panel.dataset.ready = 'none';
     return;
   }
+  const policy = report.policy || { psi_watch: 0.1, psi_drift: 0.25, action: 'flag' };
+  const verdict = report.assessment;
   const cols = [...report.columns].sort((a, b) => (b.psi - a.psi) || a.name.localeCompare(b.name));
   const counts = { ok: 0, watch: 0, drift: 0 };
-  for (const c of cols) counts[psiLevel(c.psi)]++;
-  const grid = h('div', { class: 'drift-grid' }, cols.slice(0, FIRST).map((c) => statCard(c)));
+  for (const c of cols) counts[psiLevel(c.psi, policy)]++;
+  const grid = h('div', { class: 'drift-grid' }, cols.slice(0, FIRST).map((c) => statCard(c, policy)));
   const more = cols.length > FIRST
     ? h('button', {
       type: 'button', class: 'link',
-      onclick: (ev) => { grid.append(...cols.slice(FIRST).map((c) => statCard(c))); ev.currentTarget.remove(); },
+      onclick: (ev) => { grid.append(...cols.slice(FIRST).map((c) => statCard(c, policy))); ev.currentTarget.remove(); },
     }, `Show all ${cols.length} feature columns`)
     : null;
   replace(panel,
+    verdict ? h('p', { class: ['verdict', `level-${verdict.status}`], id: 'drift-verdict', 'data-status': verdict.status },
+      h('strong', {}, `Policy: ${verdict.status}`),
+      ` — ${verdict.summary} (action ${policy.action}; the adapter and | riskdrift judge the same way)`) : null,
     h('p', { class: 'summary' },
       `${fmt(report.rows)} scored events against the training baseline. `,
-      h('span', { class: 'level drift' }, `${counts.drift} drifting`), ' (PSI > 0.25), ',
-      h('span', { class: 'level watch' }, `${counts.watch} to watch`), ' (0.1–0.25), ',
+      h('span', { class: 'level drift' }, `${counts.drift} drifting`), ` (PSI ≥ ${policy.psi_drift}), `,
+      h('span', { class: 'level watch' }, `${counts.watch} to watch`), ` (${policy.psi_watch}–${policy.psi_drift}), `,
       h('span', { class: 'level ok' }, `${counts.ok} stable`), '.'),
     h('p', { class: 'legend' }, h('span', { class: 'key base' }), ' training ', h('span', { class: 'key win' }), ' this batch'),
     h('h3', {}, 'Score distribution'),
-    statCard(report.score, true),
+    statCard(report.score, policy, true),
     h('h3', {}, 'Feature columns, by PSI'),
     grid,
     more,

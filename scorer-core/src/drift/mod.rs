@@ -13,11 +13,19 @@
 //!   the largest gap between the two cumulative distributions at a bin edge.
 //!
 //! Every runtime (native, wasmtime, the browser) computes drift with this code.
+//! [`DriftPolicy`] (in the artifact) judges a report ([`Assessment`]);
+//! [`DriftWindow`] keeps the sliding window a run is judged on.
 
 use serde::{Deserialize, Serialize};
 
 use crate::baseline::{Baseline, Histogram};
 use crate::{FeatureBatch, Scores};
+
+mod policy;
+mod window;
+
+pub use policy::{Assessment, DriftAction, DriftPolicy, DriftStatus, Finding};
+pub use window::DriftWindow;
 
 /// The smallest share a bin is given in the PSI sum.
 pub const PSI_FLOOR: f64 = 1e-4;
@@ -283,6 +291,11 @@ impl crate::Model {
             .map(|f| (f.display_name().to_string(), f.field.clone()))
             .collect();
         report(b, &features, counts)
+    }
+
+    /// The artifact's drift policy, or the default one.
+    pub fn drift_policy(&self) -> DriftPolicy {
+        self.artifact().drift.clone().unwrap_or_default()
     }
 }
 

@@ -1,14 +1,19 @@
 //! Run metrics in Prometheus' text exposition format (version 0.0.4), written
 //! to `--metrics-file` every `--metrics-interval` and at the end — atomically
 //! (temporary file + rename), so node_exporter's textfile collector or any
-//! scraper never reads half a file.
+//! scraper never reads half a file. [`health`] adds the model-health gauges:
+//! score quantiles, flagged rate, per-feature drift.
+
+pub mod health;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use crate::drift::WindowReport;
 use crate::pipeline::Counts;
+use health::{escape, ModelHealth};
 
 /// Upper bounds (seconds) of the batch-latency histogram.
 const BUCKETS: [f64; 12] = [
@@ -36,6 +41,8 @@ pub struct Metrics {
     pub dead_lettered: AtomicU64,
     /// Events confirmed delivered to HEC.
     pub delivered: AtomicU64,
+    /// Score quantiles and drift.
+    pub health: ModelHealth,
     file: Option<PathBuf>,
     interval: Duration,
     last: Mutex<Instant>,
@@ -58,6 +65,7 @@ impl Metrics {
             hec_retries: AtomicU64::new(0),
             dead_lettered: AtomicU64::new(0),
             delivered: AtomicU64::new(0),
+            health: ModelHealth::default(),
             file,
             interval,
             last: Mutex::new(Instant::now()),
@@ -78,6 +86,17 @@ impl Metrics {
                 self.buckets[i].fetch_add(1, Relaxed);
             }
         }
+    }
+
+    /// Count a block's scores into the quantiles.
+    pub fn record_scores(&self, scores: &[f32]) {
+        self.health.record_scores(scores);
+    }
+
+    /// The latest drift report.
+    pub fn set_drift(&self, r: &WindowReport) {
+        self.health
+            .set_drift(&r.report, r.assessment.status, r.assessment.max_psi);
     }
 
     /// Write the file if the interval has passed.
@@ -184,14 +203,14 @@ impl Metrics {
             self.latency_us.load(Relaxed) as f64 / 1e6
         );
         let _ = writeln!(s, "{name}_count{{{labels}}} {n}");
+        self.health.render(
+            &mut s,
+            &labels,
+            self.flagged.load(Relaxed),
+            self.scored.load(Relaxed),
+        );
         s
     }
-}
-
-fn escape(v: &str) -> String {
-    v.replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
 }
 
 #[cfg(test)]
@@ -207,6 +226,7 @@ mod tests {
                 scored: 9,
                 flagged: 2,
                 errored: 1,
+                ..Counts::default()
             },
             0.003,
         );
