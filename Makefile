@@ -114,6 +114,7 @@ bench: build
 	$(CARGO) build --release -p riskscore-command
 	bench/command.sh
 	bench/browser.sh
+	bench/serve.sh
 
 examples: build
 	examples/train-examples.sh $(BIN)

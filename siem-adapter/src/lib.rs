@@ -17,6 +17,8 @@
 //! - [`keys`]: signing keys and trusted public keys from files or the
 //!   environment — never from the command line.
 //! - [`commands`]: `train`, `keygen`, `sign`, `verify`, `inspect`, `score`, `evaluate`.
+//! - [`serve`]: `serve`, the HTTP scoring service (axum on tokio): events in,
+//!   scored events out, a pool of engines, hot model reload, `/metrics`.
 //! - [`report_svg`]: the score histogram of `evaluate --svg`, as hand-written SVG.
 //!
 //! Errors here are `anyhow` at the edges (the binary) and typed inside
@@ -33,6 +35,7 @@ pub mod metrics;
 pub mod pipeline;
 pub mod render;
 pub mod report_svg;
+pub mod serve;
 pub mod sinks;
 pub mod sources;
 pub mod tables;

@@ -2,10 +2,13 @@
 //!
 //! Exit codes: 0 success; 1 the run finished but some events carry
 //! `risk_error` (score) or the artifact failed verification (verify);
-//! 2 a fatal error, printed with its causes. A closed stdout (`| head`) exits 0.
+//! 2 a fatal error, printed with its causes (for `serve`: the model did not
+//! load or the address could not be bound). A closed stdout (`| head`) exits 0.
+//! `serve` runs until SIGTERM or SIGINT and then exits 0.
 
 use clap::{Parser, Subcommand};
 use siem_adapter::commands::{evaluate, inspect, keys, replay, score, train};
+use siem_adapter::serve;
 
 #[derive(Parser)]
 #[command(
@@ -42,6 +45,8 @@ enum Command {
     Replay(Box<replay::ReplayArgs>),
     /// Measure a model on a labelled alert batch (ROC AUC, precision, recall, confusion matrix).
     Evaluate(Box<evaluate::EvaluateArgs>),
+    /// Serve scoring over HTTP (POST /v1/score, GET /healthz, GET /metrics).
+    Serve(Box<serve::ServeArgs>),
 }
 
 fn main() {
@@ -67,6 +72,7 @@ fn main() {
         Command::Score(a) => score::run(a),
         Command::Replay(a) => replay::run(a),
         Command::Evaluate(a) => evaluate::run(a),
+        Command::Serve(a) => serve::run(a),
     };
     match result {
         Ok(code) => std::process::exit(code),

@@ -251,7 +251,10 @@ impl Renderer {
         flag_at
     }
 
-    fn insert_fields(&self, m: &mut Map<String, Value>, verdict: &Verdict<'_>) {
+    /// Add `verdict`'s fields to the parsed event `m`; fields it already has
+    /// under those names are replaced in place. Used for collisions here and
+    /// by the scoring service, which works on parsed events.
+    pub fn insert_fields(&self, m: &mut Map<String, Value>, verdict: &Verdict<'_>) {
         let f = &self.fields;
         match verdict {
             Verdict::Scored {

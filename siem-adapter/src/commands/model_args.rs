@@ -56,7 +56,15 @@ pub fn load_engine(a: &ModelArgs) -> Result<(Engine, Option<WasmRuntime>)> {
     if a.allow_unsigned {
         tracing::warn!("--allow-unsigned: unsigned, untrusted and unapproved artifacts are accepted (development only)");
     }
-    let runtime = match a.engine {
+    let runtime = wasm_runtime(a)?;
+    let engine = load_with(a, &bytes, &trust, runtime.as_ref())?;
+    Ok((engine, runtime))
+}
+
+/// The wasm runtime (compiled scorer module, epoch ticker) for `a`'s bounds and
+/// module cache; None for the native engine. It must outlive its engines.
+pub fn wasm_runtime(a: &ModelArgs) -> Result<Option<WasmRuntime>> {
+    Ok(match a.engine {
         EngineKind::Native => None,
         EngineKind::Wasm => {
             let limits = WasmLimits {
@@ -74,9 +82,7 @@ pub fn load_engine(a: &ModelArgs) -> Result<(Engine, Option<WasmRuntime>)> {
             tracing::info!(cache = ?rt.cache, ms = started.elapsed().as_secs_f64() * 1e3, "scorer module ready");
             Some(rt)
         }
-    };
-    let engine = load_with(a, &bytes, &trust, runtime.as_ref())?;
-    Ok((engine, runtime))
+    })
 }
 
 /// One more engine for the model of `a` (another worker), on `runtime`.
@@ -86,7 +92,9 @@ pub fn load_another(a: &ModelArgs, runtime: Option<&WasmRuntime>) -> Result<Engi
     load_with(a, &bytes, &trust(a)?, runtime)
 }
 
-fn load_with(
+/// Load the artifact `bytes` (read from `a.model`) in `a`'s engine under
+/// `trust`, with `a.threshold` applied.
+pub fn load_with(
     a: &ModelArgs,
     bytes: &[u8],
     trust: &Trust,
