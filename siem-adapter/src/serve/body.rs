@@ -77,15 +77,26 @@ pub struct Counts {
     pub errored: u64,
 }
 
-/// A scored body.
+/// A scored request, before it is rendered (drift marks come in between).
 #[derive(Debug)]
 pub struct Scored {
-    /// The answer's bytes.
-    pub body: Vec<u8>,
-    /// Its shape.
+    /// The events with their score fields, in order.
+    pub events: Vec<Map<String, Value>>,
+    /// The body's shape.
     pub shape: Shape,
     /// Counts.
     pub counts: Counts,
+    /// Risk scores of the scored events.
+    pub scores: Vec<f32>,
+    /// The request's drift counts (when the model's drift is measured).
+    pub drift: Option<scorer_core::drift::DriftCounts>,
+}
+
+impl Scored {
+    /// The answer's bytes, in the request's shape.
+    pub fn body(&self) -> Vec<u8> {
+        render(self.shape, &self.events)
+    }
 }
 
 fn kind(v: &Value) -> &'static str {
@@ -207,9 +218,16 @@ fn detect(body: &[u8]) -> Result<Parsed, String> {
     }
 }
 
-/// Score every event of `parsed` with one engine call and render the answer.
-/// A batch the engine refuses gives every event `risk_error` (as `score` does).
-pub fn score(parsed: Parsed, engine: &mut Engine, renderer: &Renderer, explain: usize) -> Scored {
+/// Score every event of `parsed` with one engine call. A batch the engine
+/// refuses gives every event `risk_error` (as `score` does). With `drift`,
+/// the engine's drift counts of the request are taken.
+pub fn score(
+    parsed: Parsed,
+    engine: &mut Engine,
+    renderer: &Renderer,
+    explain: usize,
+    drift: bool,
+) -> Scored {
     let mut result = BatchResult::default();
     let failure = {
         let events: Vec<&Map<String, Value>> = parsed
@@ -229,6 +247,15 @@ pub fn score(parsed: Parsed, engine: &mut Engine, renderer: &Renderer, explain: 
     if let Some(e) = &failure {
         tracing::error!(error = %e, "request batch could not be scored");
     }
+    let drift = if drift {
+        engine.take_drift().unwrap_or_else(|e| {
+            tracing::error!(error = %e, "drift counts of a request lost");
+            None
+        })
+    } else {
+        None
+    };
+    let mut scores = Vec::with_capacity(result.score.len());
     let features = &engine.describe().features;
     let mut counts = Counts::default();
     let mut out: Vec<Map<String, Value>> = Vec::with_capacity(parsed.items.len());
@@ -252,9 +279,10 @@ pub fn score(parsed: Parsed, engine: &mut Engine, renderer: &Renderer, explain: 
             }
         };
         match &verdict {
-            Verdict::Scored { flag, .. } => {
+            Verdict::Scored { flag, score, .. } => {
                 counts.scored += 1;
                 counts.flagged += u64::from(*flag);
+                scores.push(*score as f32);
             }
             Verdict::Error(_) => counts.errored += 1,
         }
@@ -262,9 +290,11 @@ pub fn score(parsed: Parsed, engine: &mut Engine, renderer: &Renderer, explain: 
         out.push(m);
     }
     Scored {
-        body: render(parsed.shape, &out),
+        events: out,
         shape: parsed.shape,
         counts,
+        scores,
+        drift,
     }
 }
 

@@ -28,6 +28,7 @@ use super::body;
 use super::limits::{Limits, RETRY_AFTER_SECS};
 use super::metrics::{Load, Route, ServeMetrics};
 use super::models::Models;
+use scorer_core::drift::{DriftAction, DriftStatus};
 
 /// What every handler shares.
 pub struct Shared {
@@ -147,6 +148,8 @@ async fn admit(State(s): State<AppState>, req: Request, next: Next) -> Response 
 enum Refusal {
     Bad(String),
     NoEngine,
+    /// The model's window drifted and the policy's action is `fail`.
+    Drift(String),
 }
 
 /// `POST /v1/score`.
@@ -174,10 +177,15 @@ async fn score(
         let parsed = body::parse(&body, content_type.as_deref()).map_err(Refusal::Bad)?;
         let mut lease = model.lease().ok_or(Refusal::NoEngine)?;
         let (m, engine) = lease.parts();
-        Ok::<_, Refusal>((
-            body::score(parsed, engine, &m.renderer, explain),
-            m.id.clone(),
-        ))
+        let mut scored = body::score(parsed, engine, &m.renderer, explain, m.drift.is_some());
+        drop(lease);
+        let verdict = model.observe(&mut scored);
+        if let Some(v) =
+            verdict.filter(|v| v.status == DriftStatus::Drift && v.action == DriftAction::Fail)
+        {
+            return Err(Refusal::Drift(v.summary));
+        }
+        Ok::<_, Refusal>((scored, model.id.clone()))
     })
     .await;
     match done {
@@ -186,7 +194,7 @@ async fn score(
             let mut resp = (
                 StatusCode::OK,
                 [(header::CONTENT_TYPE, scored.shape.content_type())],
-                scored.body,
+                scored.body(),
             )
                 .into_response();
             if let Ok(v) = HeaderValue::from_str(&id) {
@@ -195,6 +203,10 @@ async fn score(
             resp
         }
         Ok(Err(Refusal::Bad(message))) => error(StatusCode::BAD_REQUEST, &message),
+        Ok(Err(Refusal::Drift(summary))) => error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &format!("model drift (action fail): {summary}"),
+        ),
         Ok(Err(Refusal::NoEngine)) => {
             tracing::error!("no engine free despite an engine permit");
             error(

@@ -7,6 +7,7 @@
 //! - [`http`]: routes and layers (metrics, bearer token, admission, body limit);
 //! - [`body`]: request bodies (object, array, JSON lines) in, scored bodies out;
 //! - [`models`]: the model slot, its pool of engines, hot reload (file poll, SIGHUP);
+//! - [`drift`]: the model's drift window across requests, and its marks;
 //! - [`limits`]: body size, engines, wait queue, and what happens when saturated;
 //! - [`auth`]: the optional bearer token;
 //! - [`metrics`]: the Prometheus exposition of `GET /metrics`.
@@ -17,6 +18,7 @@
 
 pub mod auth;
 pub mod body;
+pub mod drift;
 pub mod http;
 pub mod limits;
 pub mod metrics;
@@ -29,6 +31,7 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 
+use crate::commands::drift_args::DriftArgs;
 use crate::commands::model_args::ModelArgs;
 use auth::Token;
 use limits::Limits;
@@ -62,6 +65,9 @@ pub struct ServeArgs {
     /// Seconds between checks of the model file for a new artifact.
     #[arg(long, default_value_t = 2.0)]
     pub reload_interval_secs: f64,
+    /// Drift monitoring across requests (defaults: the artifact's policy).
+    #[command(flatten)]
+    pub drift: DriftArgs,
 }
 
 /// Run `serve` until SIGTERM or SIGINT; 0 after a graceful shutdown.
@@ -79,9 +85,13 @@ pub fn run(a: &ServeArgs) -> Result<i32> {
         bail!("--reload-interval-secs must be at least 0.05");
     }
     let token = Token::load(a.token_file.as_deref())?;
+    if a.drift.drift_report.is_some() {
+        bail!("--drift-report is for score runs; the service shows drift on /metrics");
+    }
     let metrics = Arc::new(ServeMetrics::new());
+    metrics.add_extra_exposition(Box::new(|m, out| m.render_health(out)));
     // The model loads and verifies before anything listens.
-    let loader = Loader::new(&a.model, concurrency)?;
+    let loader = Loader::new(&a.model, &a.drift, concurrency)?;
     let models = Arc::new(Models::start(loader, Arc::clone(&metrics))?);
     let shared = Arc::new(http::Shared {
         models: Arc::clone(&models),

@@ -22,9 +22,15 @@ use std::time::{Duration, SystemTime};
 use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
 
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+
+use super::body::Scored;
+use super::drift::{ModelDrift, Verdict};
 use super::metrics::ServeMetrics;
+use crate::commands::drift_args::DriftArgs;
 use crate::commands::model_args::{load_with, trust, wasm_runtime, ModelArgs};
 use crate::engine::{Engine, EngineKind, WasmRuntime};
+use crate::metrics::health::ModelHealth;
 use crate::render::{OutputFields, Renderer};
 
 /// A loaded model and its engines.
@@ -41,10 +47,46 @@ pub struct Model {
     pub threshold: f64,
     /// Attaches the score fields, naming this model.
     pub renderer: Renderer,
+    /// Its drift window (when its artifact has a baseline and drift is not off).
+    pub drift: Option<ModelDrift>,
+    /// Score quantiles and drift gauges.
+    pub health: ModelHealth,
+    scored: AtomicU64,
+    flagged: AtomicU64,
     engines: Mutex<Vec<Engine>>,
 }
 
 impl Model {
+    /// Take a scored request into the model's health and drift window, and
+    /// mark its events as the drift policy says; the drift verdict, if measured.
+    pub fn observe(&self, scored: &mut Scored) -> Option<Verdict> {
+        self.scored.fetch_add(scored.counts.scored, Relaxed);
+        self.flagged.fetch_add(scored.counts.flagged, Relaxed);
+        self.health.record_scores(&scored.scores);
+        let (drift, counts) = (self.drift.as_ref()?, scored.drift.as_ref()?);
+        let verdict = drift.observe(counts, &self.health);
+        let marked = verdict.mark(&mut scored.events, self.renderer.fields());
+        if marked > 0 && verdict.action == scorer_core::drift::DriftAction::Suppress {
+            scored.counts.flagged = 0;
+        }
+        Some(verdict)
+    }
+
+    /// Append the model's health gauges (score quantiles, flagged ratio, drift).
+    pub fn render_health(&self, out: &mut String) {
+        let labels = format!(
+            "model=\"{}\",engine=\"{}\"",
+            crate::metrics::health::escape(&self.id),
+            self.engine
+        );
+        self.health.render(
+            out,
+            &labels,
+            self.flagged.load(Relaxed),
+            self.scored.load(Relaxed),
+        );
+    }
+
     /// Lease one of the model's engines; None only if every engine is leased
     /// (the service's engine permits prevent that).
     pub fn lease(self: &Arc<Self>) -> Option<Lease> {
@@ -69,6 +111,10 @@ impl Model {
             loaded_at: SystemTime::UNIX_EPOCH,
             threshold: 0.5,
             renderer: Renderer::new(OutputFields::default(), id, None),
+            drift: None,
+            health: ModelHealth::default(),
+            scored: AtomicU64::new(0),
+            flagged: AtomicU64::new(0),
             engines: Mutex::new(Vec::new()),
         }
     }
@@ -105,6 +151,7 @@ impl Drop for Lease {
 /// Loads artifacts into pools of engines, with the command's model options.
 pub struct Loader {
     args: ModelArgs,
+    drift: DriftArgs,
     /// The scorer module and its epoch ticker (wasm), shared by every model
     /// loaded; the service keeps the loader until it stops.
     runtime: Option<WasmRuntime>,
@@ -113,13 +160,14 @@ pub struct Loader {
 
 impl Loader {
     /// A loader of `engines` engines per model (compiles or loads the scorer module for wasm).
-    pub fn new(args: &ModelArgs, engines: usize) -> Result<Loader> {
+    pub fn new(args: &ModelArgs, drift: &DriftArgs, engines: usize) -> Result<Loader> {
         if args.allow_unsigned {
             tracing::warn!("--allow-unsigned: unsigned, untrusted and unapproved artifacts are accepted (development only)");
         }
         Ok(Loader {
             runtime: wasm_runtime(args)?,
             args: args.clone(),
+            drift: drift.clone(),
             engines: engines.max(1),
         })
     }
@@ -136,7 +184,16 @@ impl Loader {
         for _ in 0..self.engines {
             engines.push(load_with(&self.args, bytes, &trust, self.runtime.as_ref())?);
         }
-        let d = engines[0].describe();
+        let d = engines[0].describe().clone();
+        let drift = match self.drift.policy(&d.drift)? {
+            Some(policy) => ModelDrift::new(&d, policy),
+            None => None,
+        };
+        if drift.is_some() {
+            for e in &mut engines {
+                e.track_drift(true)?;
+            }
+        }
         Ok(Model {
             id: d.id.clone(),
             engine: match self.args.engine {
@@ -147,6 +204,10 @@ impl Loader {
             loaded_at: SystemTime::now(),
             threshold: d.threshold,
             renderer: Renderer::new(OutputFields::default(), &d.id, None),
+            drift,
+            health: ModelHealth::default(),
+            scored: AtomicU64::new(0),
+            flagged: AtomicU64::new(0),
             engines: Mutex::new(engines),
         })
     }

@@ -1,6 +1,9 @@
 //! The harness of `tests/serve.rs`: the `serve` binary on a free loopback
 //! port (killed on drop), clients, the CLI peer, and artifacts to reload.
 
+// Each test binary uses part of this module.
+#![allow(dead_code)]
+
 use std::io::{BufRead, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
