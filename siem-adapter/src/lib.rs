@@ -16,7 +16,8 @@
 //!   the artifact's policy, event marks, summary events.
 //! - [`keys`]: signing keys and trusted public keys from files or the
 //!   environment — never from the command line.
-//! - [`commands`]: `train`, `keygen`, `sign`, `verify`, `inspect`, `score`, `evaluate`.
+//! - [`commands`]: `train` (and `train --champion`), `keygen`, `sign`, `verify`,
+//!   `inspect`, `score`, `evaluate` (with the comparison against training).
 //! - [`serve`]: `serve`, the HTTP scoring service (axum on tokio): events in,
 //!   scored events out, a pool of engines, hot model reload, `/metrics`.
 //! - [`report_svg`]: the score histogram of `evaluate --svg`, as hand-written SVG.

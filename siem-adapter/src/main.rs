@@ -1,10 +1,12 @@
 //! `siem-adapter`: train, sign, inspect and run riskscore models.
 //!
 //! Exit codes: 0 success; 1 the run finished but some events carry
-//! `risk_error` (score) or the artifact failed verification (verify);
-//! 2 a fatal error, printed with its causes (for `serve`: the model did not
-//! load or the address could not be bound). A closed stdout (`| head`) exits 0.
-//! `serve` runs until SIGTERM or SIGINT and then exits 0.
+//! `risk_error` (score), the artifact failed verification (verify), a metric
+//! dropped beyond the margin (evaluate --fail-on-drop), or the challenger was
+//! not promoted (train --champion --promote); 2 a fatal error, printed with
+//! its causes (for `serve`: the model did not load or the address could not
+//! be bound). A closed stdout (`| head`) exits 0. `serve` runs until SIGTERM
+//! or SIGINT and then exits 0.
 
 use clap::{Parser, Subcommand};
 use siem_adapter::commands::{evaluate, inspect, keys, replay, score, train};
@@ -29,7 +31,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Fit a model from a table and write its artifact.
+    /// Fit a model from a table and write its artifact (with --champion: compare and promote).
     Train(Box<train::TrainArgs>),
     /// Make an Ed25519 signing key pair.
     Keygen(keys::KeygenArgs),
@@ -43,7 +45,7 @@ enum Command {
     Score(Box<score::ScoreArgs>),
     /// Send a dead-letter file to the HTTP Event Collector again.
     Replay(Box<replay::ReplayArgs>),
-    /// Measure a model on a labelled alert batch (ROC AUC, precision, recall, confusion matrix).
+    /// Measure a model on a labelled batch and compare with its training metrics.
     Evaluate(Box<evaluate::EvaluateArgs>),
     /// Serve scoring over HTTP (POST /v1/score, GET /healthz, GET /metrics).
     Serve(Box<serve::ServeArgs>),

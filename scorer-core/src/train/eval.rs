@@ -105,6 +105,17 @@ pub fn shuffled(n: usize, seed: u64) -> Vec<usize> {
     idx
 }
 
+/// The 80/20 hold-out split of an `n`-row table under `seed`, as `(held_out,
+/// fitted_on)`: the row indices are shuffled by `seed` (ChaCha8), the first
+/// `max(n / 5, 1)` are held out and the rest fitted on. [`super::train`]
+/// measures its hold-out model on exactly these rows, so other models measured
+/// on them (a champion against its challenger) are compared on the same events.
+pub fn holdout_split(n: usize, seed: u64) -> (Vec<usize>, Vec<usize>) {
+    let mut idx = shuffled(n, seed);
+    let fitted_on = idx.split_off((n / 5).max(1).min(n));
+    (idx, fitted_on)
+}
+
 /// Mean of each metric over folds (a metric missing in any fold is left out).
 pub fn mean_metrics(folds: &[EvalMetrics]) -> EvalMetrics {
     let mean = |f: fn(&EvalMetrics) -> Option<f64>| {
@@ -147,6 +158,19 @@ mod tests {
             (m.precision, m.recall, m.false_positive_rate),
             (Some(0.5), Some(0.5), Some(0.5))
         );
+    }
+
+    #[test]
+    fn holdout_split_is_a_seeded_80_20_partition() {
+        let (test, fit) = holdout_split(103, 9);
+        assert_eq!((test.len(), fit.len()), (20, 83));
+        let mut all: Vec<usize> = test.iter().chain(&fit).copied().collect();
+        assert_eq!(all, shuffled(103, 9));
+        all.sort_unstable();
+        assert_eq!(all, (0..103).collect::<Vec<_>>());
+        assert_eq!(holdout_split(103, 9), (test, fit));
+        assert_ne!(holdout_split(103, 10).0, holdout_split(103, 9).0);
+        assert_eq!(holdout_split(3, 1).0.len(), 1);
     }
 
     #[test]

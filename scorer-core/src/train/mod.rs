@@ -7,16 +7,25 @@
 //! 80/20 hold-out (labelled data) → flag threshold for a target
 //! false-positive rate → final fit on all rows → baseline histograms.
 //! Every random choice derives from [`TrainParams::seed`].
+//!
+//! [`holdout_split`] names the held-out rows and [`evaluate_holdout`] measures
+//! any other model on them, as training measured its own: the basis of a
+//! champion/challenger comparison.
 
 mod eval;
 mod fit;
+mod holdout;
 mod infer;
 mod isolation;
+mod labels;
 mod table;
 
 use ndarray::{Array2, Axis};
 
-pub use eval::{classification_metrics, regression_metrics, roc_auc, threshold_for_fpr};
+pub use eval::{
+    classification_metrics, holdout_split, regression_metrics, roc_auc, threshold_for_fpr,
+};
+pub use holdout::{evaluate_holdout, evaluate_rows};
 pub use infer::infer_schema;
 pub use isolation::{fit_isolation_forest, IsolationParams};
 pub use table::{Row, Table};
@@ -27,11 +36,11 @@ use crate::artifact::{
 };
 use crate::baseline::{Baseline, Histogram};
 use crate::estimators::EstimatorSpec;
-use crate::event::{Event, Value};
 use crate::output::{OutputSpec, ScoreMapping};
 use crate::schema::Schema;
 use crate::{Error, Model, Result, Scores};
 use fit::Target;
+use labels::{owned_target, read_labels, Labels};
 
 /// The estimators `train` can fit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -211,75 +220,6 @@ pub struct TrainSpec {
     pub params: TrainParams,
 }
 
-enum Labels {
-    None,
-    Classes(Vec<u8>),
-    Values(Vec<f64>),
-}
-
-impl Labels {
-    /// The whole target (idx None), or owned copies of the subset's labels.
-    fn target(&self, idx: Option<&[usize]>) -> (Target<'_>, Vec<u8>, Vec<f64>) {
-        match (self, idx) {
-            (Labels::None, _) => (Target::None, vec![], vec![]),
-            (Labels::Classes(c), None) => (Target::Classes(c), vec![], vec![]),
-            (Labels::Values(v), None) => (Target::Values(v), vec![], vec![]),
-            (Labels::Classes(c), Some(i)) => {
-                (Target::None, i.iter().map(|&k| c[k]).collect(), vec![])
-            }
-            (Labels::Values(v), Some(i)) => {
-                (Target::None, vec![], i.iter().map(|&k| v[k]).collect())
-            }
-        }
-    }
-}
-
-fn read_labels(table: &Table, label: &str, a: Algorithm, positive: Option<&str>) -> Result<Labels> {
-    let n = table.len();
-    if a == Algorithm::LinearRegression {
-        let mut v = Vec::with_capacity(n);
-        for i in 0..n {
-            let row = table.row(i);
-            let f = row.field(label);
-            let (x, ok) = crate::schema::read_number_pub(f.first);
-            if !ok {
-                return Err(Error::Train(format!(
-                    "row {}: label `{label}` is not a number",
-                    i + 1
-                )));
-            }
-            v.push(x);
-        }
-        return Ok(Labels::Values(v));
-    }
-    let mut c = Vec::with_capacity(n);
-    for i in 0..n {
-        let row = table.row(i);
-        let f = row.field(label);
-        let y = match (f.first, positive) {
-            (Value::Text(s), Some(p)) => s.trim() == p,
-            (Value::Missing, _) => {
-                return Err(Error::Train(format!(
-                    "row {}: label `{label}` is missing",
-                    i + 1
-                )));
-            }
-            (v, _) => {
-                let (b, ok) = crate::schema::read_bool_pub(v);
-                if !ok {
-                    return Err(Error::Train(format!(
-                        "row {}: label `{label}` = {v:?} is not 0/1, true/false or yes/no (use --positive VALUE)",
-                        i + 1
-                    )));
-                }
-                b
-            }
-        };
-        c.push(u8::from(y));
-    }
-    Ok(Labels::Classes(c))
-}
-
 struct Fitted {
     model: Model,
 }
@@ -438,8 +378,8 @@ pub fn train(table: &Table, spec: &TrainSpec) -> Result<Artifact> {
     // Hold-out: fit on 80 %, score the other 20 %.
     let mut holdout_scores: Option<(Vec<usize>, Vec<f64>, Vec<f64>)> = None;
     if !matches!(labels, Labels::None) {
-        let n_test = (n / 5).max(1);
-        let (test, train_idx) = idx.split_at(n_test);
+        let (test, train_idx) = holdout_split(n, p.seed);
+        let (test, train_idx) = (test.as_slice(), train_idx.as_slice());
         let xt = x.select(Axis(0), train_idx);
         let (c, v) = fit_target(train_idx);
         let y = if a.supervised() {
@@ -576,14 +516,6 @@ pub fn train(table: &Table, spec: &TrainSpec) -> Result<Artifact> {
     artifact.drift = Some(crate::drift::DriftPolicy::default());
     Model::compile(artifact.clone())?;
     Ok(artifact)
-}
-
-fn owned_target<'a>(labels: &Labels, c: &'a [u8], v: &'a [f64]) -> Target<'a> {
-    match labels {
-        Labels::Classes(_) => Target::Classes(c),
-        Labels::Values(_) => Target::Values(v),
-        Labels::None => Target::None,
-    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,9 @@
 //! The subcommands. Each takes its parsed arguments and returns an exit code
-//! (0 success, 1 "done, but some events carry `risk_error`" or "verification
-//! failed") or an error for the binary to print (exit 2).
+//! (0 success, 1 "done, but some events carry `risk_error`", "verification
+//! failed", "performance dropped" with `evaluate --fail-on-drop`, or "not
+//! promoted" with `train --promote`) or an error for the binary to print (exit 2).
 
+pub mod champion;
 pub mod drift_args;
 pub mod evaluate;
 pub mod inspect;

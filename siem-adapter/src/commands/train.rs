@@ -1,4 +1,10 @@
 //! `siem-adapter train`: fit a model from a table and write its artifact.
+//!
+//! With `--champion OLD.json` the new model is a challenger: it keeps the
+//! champion's name (unless `--name`), records `challenger-of:<name@version>`
+//! in its tags, and is compared with the champion on the same held-out rows
+//! of `--input` ([`super::champion`]); `--promote` approves and signs it only
+//! when it is at least as good on the primary metric, and exits 1 otherwise.
 
 use std::path::PathBuf;
 
@@ -6,6 +12,8 @@ use anyhow::{bail, Context, Result};
 use scorer_core::train::{train, Algorithm, TrainParams, TrainSpec};
 use scorer_core::{Approval, Metadata, Schema};
 use sha2::{Digest, Sha256};
+
+use super::champion::{self, ChampionReport, Contender, Promotion};
 
 /// Arguments of `train`.
 #[derive(Debug, clap::Args)]
@@ -89,8 +97,26 @@ pub struct TrainArgs {
     #[arg(long)]
     pub threshold: Option<f64>,
     /// Sign with this key file (or set RISKSCORE_SIGNING_KEY); unsigned otherwise.
-    #[arg(long)]
+    #[arg(long, visible_alias = "signing-key")]
     pub key: Option<PathBuf>,
+    /// The model in production: compare the new model (the challenger) with it
+    /// on the same held-out rows of --input.
+    #[arg(long)]
+    pub champion: Option<PathBuf>,
+    /// Trusted public key file for the champion (repeatable; also RISKSCORE_TRUSTED_KEYS).
+    #[arg(long = "trusted-key", requires = "champion")]
+    pub trusted_keys: Vec<PathBuf>,
+    /// Accept an unsigned, untrusted or unapproved champion (development only).
+    #[arg(long, requires = "champion")]
+    pub allow_unsigned: bool,
+    /// Write the challenger approved and signed when it is at least as good as the
+    /// champion on ROC AUC (classifiers) or R² (regressions); otherwise write it
+    /// as draft and exit 1. Needs a signing key (--key or RISKSCORE_SIGNING_KEY).
+    #[arg(long, requires = "champion")]
+    pub promote: bool,
+    /// Print the champion/challenger comparison as one JSON object.
+    #[arg(long, requires = "champion")]
+    pub json: bool,
 }
 
 fn parse_algorithm(s: &str) -> Result<Algorithm, String> {
@@ -107,6 +133,22 @@ pub fn now_rfc3339() -> String {
 
 /// Run `train`.
 pub fn run(a: &TrainArgs) -> Result<i32> {
+    // Everything that can refuse the run does so before training.
+    let champion = match &a.champion {
+        Some(p) => {
+            let c = champion::load(p, &a.trusted_keys, a.allow_unsigned)?;
+            champion::check(&c, a.algorithm, a.label.as_deref())?;
+            Some(c)
+        }
+        None => None,
+    };
+    let key = crate::keys::signing_key(a.key.as_deref())?;
+    if a.promote && key.is_none() {
+        bail!(
+            "--promote signs the challenger: give --key FILE or set {}",
+            crate::keys::SIGNING_KEY_ENV
+        );
+    }
     let bytes = if a.input.as_os_str() == "-" {
         Vec::new()
     } else {
@@ -149,12 +191,24 @@ pub fn run(a: &TrainArgs) -> Result<i32> {
             a.algorithm.name()
         );
     }
-    let name = a.name.clone().unwrap_or_else(|| {
-        a.output
+    let name = a.name.clone().unwrap_or_else(|| match &champion {
+        Some(c) => c.model.metadata().name.clone(),
+        None => a
+            .output
             .file_stem()
             .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_else(|| "model".into())
+            .unwrap_or_else(|| "model".into()),
     });
+    let mut tags = a.tags.clone();
+    if let Some(c) = &champion {
+        tags.push(format!("challenger-of:{}", c.model.id()));
+        if c.model.id() == format!("{name}@{}", a.version) {
+            tracing::warn!(
+                "the challenger has the champion's name and version {}: give --version",
+                a.version
+            );
+        }
+    }
     let metadata = Metadata {
         name,
         version: a.version.clone(),
@@ -172,7 +226,7 @@ pub fn run(a: &TrainArgs) -> Result<i32> {
             Approval::Draft
         },
         metrics: None,
-        tags: a.tags.clone(),
+        tags,
     };
     let params = TrainParams {
         seed: a.seed,
@@ -205,7 +259,20 @@ pub fn run(a: &TrainArgs) -> Result<i32> {
     };
     let started = std::time::Instant::now();
     let mut artifact = train(&table, &spec)?;
-    let key = crate::keys::signing_key(a.key.as_deref())?;
+    let mut contest = None;
+    if let Some(c) = &champion {
+        pb.set_message(format!("measuring the champion {}", c.model.id()));
+        let (old, new) = champion::measure(c, &table, &spec, &artifact)?;
+        let (better, why) = champion::decide(c.task, &old, &new);
+        if a.promote {
+            artifact.metadata.approval = if better {
+                Approval::Approved
+            } else {
+                Approval::Draft
+            };
+        }
+        contest = Some((c, old, new, better, why));
+    }
     artifact.seal(key.as_ref())?;
     std::fs::write(&a.output, artifact.to_json_pretty())
         .with_context(|| format!("cannot write {}", a.output.display()))?;
@@ -217,5 +284,49 @@ pub fn run(a: &TrainArgs) -> Result<i32> {
         "trained"
     );
     eprintln!("{}", super::inspect::summary(&artifact));
-    Ok(0)
+    let Some((c, old, new, better, why)) = contest else {
+        return Ok(0);
+    };
+    let promoted = a.promote && better;
+    let held_out = old.rows;
+    let report = ChampionReport {
+        task: c.task.name().into(),
+        input: a.input.display().to_string(),
+        table_rows: table.len() as u64,
+        seed: a.seed,
+        primary_metric: c.task.primary().key().into(),
+        metrics: champion::rows(c.task, &old, &new),
+        champion: Contender {
+            model: c.model.id(),
+            path: c.path.display().to_string(),
+            threshold: c.model.threshold(),
+            rows: old.rows,
+            measured: "as shipped, scored on the held-out rows".into(),
+            metrics: old,
+        },
+        challenger: Contender {
+            model: format!("{}@{}", artifact.metadata.name, artifact.metadata.version),
+            path: a.output.display().to_string(),
+            threshold: artifact.output.threshold,
+            rows: new.rows,
+            measured: format!(
+                "its hold-out evaluation: fitted on the other {} rows",
+                table.len() as u64 - held_out
+            ),
+            metrics: new,
+        },
+        promotion: Promotion {
+            requested: a.promote,
+            promoted,
+            approval: artifact.metadata.approval.as_str().into(),
+            signed_by: artifact.integrity.as_ref().and_then(|i| i.key_id.clone()),
+            reason: why,
+        },
+    };
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", champion::text(&report));
+    }
+    Ok(if a.promote && !promoted { 1 } else { 0 })
 }
