@@ -103,6 +103,21 @@ fn options(bytes: &[u8]) -> Result<LoadOptions, String> {
     })
 }
 
+/// The loaded model of `handle`; otherwise the message says so and the code is -5.
+fn loaded<'a>(
+    models: &'a mut [Option<(Session, bool)>],
+    message: &mut String,
+    handle: i32,
+) -> Result<&'a mut (Session, bool), i32> {
+    match usize::try_from(handle).ok().and_then(|i| models.get_mut(i)) {
+        Some(Some(l)) => Ok(l),
+        _ => {
+            *message = format!("no model with handle {handle}");
+            Err(-5)
+        }
+    }
+}
+
 /// ABI version of this module.
 #[no_mangle]
 pub extern "C" fn rs_abi_version() -> u32 {
@@ -181,9 +196,12 @@ pub extern "C" fn rs_load(art_ptr: u32, art_len: u32, opt_ptr: u32, opt_len: u32
 #[no_mangle]
 pub extern "C" fn rs_describe(handle: i32) -> i32 {
     STATE.with_borrow_mut(|s| {
-        let Some(Some(l)) = s.models.get(handle.max(0) as usize).filter(|_| handle >= 0) else {
-            s.message = format!("no model with handle {handle}");
-            return -5;
+        let State {
+            models, message, ..
+        } = s;
+        let l = match loaded(models, message, handle) {
+            Ok(l) => l,
+            Err(code) => return code,
         };
         let m = &l.0.model;
         let d = serde_json::json!({
@@ -197,7 +215,7 @@ pub extern "C" fn rs_describe(handle: i32) -> i32 {
             "signature": m.signature(),
             "metadata": m.metadata(),
         });
-        s.message = d.to_string();
+        *message = d.to_string();
         0
     })
 }
@@ -206,17 +224,17 @@ pub extern "C" fn rs_describe(handle: i32) -> i32 {
 #[no_mangle]
 pub extern "C" fn rs_set_threshold(handle: i32, threshold: f64) -> i32 {
     STATE.with_borrow_mut(|s| {
-        let Some(Some(l)) = s
-            .models
-            .get_mut(handle.max(0) as usize)
-            .filter(|_| handle >= 0)
-        else {
-            return -5;
+        let State {
+            models, message, ..
+        } = s;
+        let l = match loaded(models, message, handle) {
+            Ok(l) => l,
+            Err(code) => return code,
         };
         match l.0.model.set_threshold(threshold) {
             Ok(()) => 0,
             Err(e) => {
-                s.message = e.to_string();
+                *message = e.to_string();
                 -8
             }
         }
@@ -233,12 +251,9 @@ pub extern "C" fn rs_score(handle: i32, ptr: u32, len: u32, explain_k: u32) -> i
             message,
             ..
         } = s;
-        let Some(Some(l)) = models
-            .get_mut(handle.max(0) as usize)
-            .filter(|_| handle >= 0)
-        else {
-            *message = format!("no model with handle {handle}");
-            return -5;
+        let l = match loaded(models, message, handle) {
+            Ok(l) => l,
+            Err(code) => return code,
         };
         let Some(bytes) = host_slice(ptr, len) else {
             *message = "batch pointer out of range".into();
@@ -259,15 +274,13 @@ pub extern "C" fn rs_score(handle: i32, ptr: u32, len: u32, explain_k: u32) -> i
 #[no_mangle]
 pub extern "C" fn rs_track_drift(handle: i32, on: i32) -> i32 {
     STATE.with_borrow_mut(|s| {
-        let Some(Some(l)) = s
-            .models
-            .get_mut(handle.max(0) as usize)
-            .filter(|_| handle >= 0)
-        else {
-            s.message = format!("no model with handle {handle}");
-            return -5;
-        };
-        l.1 = on != 0;
+        let State {
+            models, message, ..
+        } = s;
+        match loaded(models, message, handle) {
+            Ok(l) => l.1 = on != 0,
+            Err(code) => return code,
+        }
         0
     })
 }
@@ -278,19 +291,18 @@ pub extern "C" fn rs_track_drift(handle: i32, on: i32) -> i32 {
 #[no_mangle]
 pub extern "C" fn rs_take_drift(handle: i32) -> i32 {
     STATE.with_borrow_mut(|s| {
-        let Some(Some(l)) = s
-            .models
-            .get_mut(handle.max(0) as usize)
-            .filter(|_| handle >= 0)
-        else {
-            s.message = format!("no model with handle {handle}");
-            return -5;
+        let State {
+            models, message, ..
+        } = s;
+        let l = match loaded(models, message, handle) {
+            Ok(l) => l,
+            Err(code) => return code,
         };
         let Some(counts) = l.0.drift() else {
-            s.message.clear();
+            message.clear();
             return 1;
         };
-        s.message = serde_json::to_string(counts).unwrap_or_default();
+        *message = serde_json::to_string(counts).unwrap_or_default();
         l.0.reset_drift();
         0
     })

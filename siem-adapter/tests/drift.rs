@@ -9,19 +9,11 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use riskscore_tests::hec_server::{HecTestConfig, HecTestServer, TEST_TOKEN};
-use riskscore_tests::synthetic::remediation;
+use riskscore_tests::synthetic::{remediation, train_remediation_model, write_jsonl};
 use serde_json::Value;
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn write_jsonl(path: &Path, rows: &[serde_json::Map<String, Value>]) {
-    let text: String = rows
-        .iter()
-        .map(|r| serde_json::to_string(r).unwrap() + "\n")
-        .collect();
-    std::fs::write(path, text).unwrap();
 }
 
 struct Setup {
@@ -33,28 +25,7 @@ struct Setup {
 /// A model of clients 1 and 2, and a stream: 1000 events of client 1, then 1500 of client 3.
 fn setup() -> Setup {
     let dir = tempfile::tempdir().unwrap();
-    let mut train = remediation(1, 1500, 1);
-    train.extend(remediation(2, 1500, 2));
-    let train_path = dir.path().join("train.jsonl");
-    write_jsonl(&train_path, &train);
-    let model = dir.path().join("remediation.json");
-    let out = run(Command::new(env!("CARGO_BIN_EXE_siem-adapter"))
-        .args([
-            "train",
-            "--algorithm",
-            "linear_regression",
-            "--label",
-            "remediation_days",
-        ])
-        .args([
-            "--features",
-            "cvss,asset_criticality,internet_facing,os,open_findings",
-        ])
-        .args(["--cv-folds", "0", "--input"])
-        .arg(&train_path)
-        .arg("--output")
-        .arg(&model));
-    assert!(out.status.success());
+    let model = train_remediation_model(Path::new(env!("CARGO_BIN_EXE_siem-adapter")), dir.path());
     let mut stream = remediation(1, 1000, 7);
     stream.extend(remediation(3, 1500, 8));
     for (i, e) in stream.iter_mut().enumerate() {

@@ -7,7 +7,7 @@ mod serve_support;
 
 use std::path::{Path, PathBuf};
 
-use riskscore_tests::synthetic::remediation;
+use riskscore_tests::synthetic::{remediation, train_remediation_model};
 use serde_json::Value;
 use serve_support::*;
 
@@ -18,35 +18,7 @@ fn lines(rows: &[serde_json::Map<String, Value>]) -> String {
 }
 
 fn model(dir: &Path) -> PathBuf {
-    let mut train = remediation(1, 1500, 1);
-    train.extend(remediation(2, 1500, 2));
-    let t = dir.join("train.jsonl");
-    std::fs::write(&t, lines(&train)).unwrap();
-    let m = dir.join("remediation.json");
-    let out = bin()
-        .args([
-            "train",
-            "--algorithm",
-            "linear_regression",
-            "--label",
-            "remediation_days",
-        ])
-        .args([
-            "--features",
-            "cvss,asset_criticality,internet_facing,os,open_findings",
-        ])
-        .args(["--cv-folds", "0", "--input"])
-        .arg(&t)
-        .arg("--output")
-        .arg(&m)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    m
+    train_remediation_model(Path::new(env!("CARGO_BIN_EXE_siem-adapter")), dir)
 }
 
 fn post(s: &Server, client: u8, seed: u64) -> (u16, Vec<Value>, String) {

@@ -17,6 +17,8 @@
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
+use std::path::{Path, PathBuf};
+
 use serde_json::{json, Map, Value};
 
 /// Fields of a record other than the target.
@@ -110,6 +112,42 @@ pub fn remediation(client: u8, n: usize, seed: u64) -> Vec<Map<String, Value>> {
             m
         })
         .collect()
+}
+
+/// Write `rows` as JSON lines to `path`.
+pub fn write_jsonl(path: &Path, rows: &[Map<String, Value>]) {
+    let text: String = rows
+        .iter()
+        .map(|r| serde_json::to_string(r).expect("a map serializes") + "\n")
+        .collect();
+    std::fs::write(path, text).expect("write the JSON lines");
+}
+
+/// Train, with the `siem-adapter` binary at `bin`, the linear regression of
+/// remediation days on 1,500 records each of clients 1 and 2 (unsigned,
+/// draft, no cross-validation) into `dir`; the artifact's path.
+pub fn train_remediation_model(bin: &Path, dir: &Path) -> PathBuf {
+    let mut train = remediation(1, 1500, 1);
+    train.extend(remediation(2, 1500, 2));
+    let table = dir.join("train.jsonl");
+    write_jsonl(&table, &train);
+    let model = dir.join("remediation.json");
+    let out = std::process::Command::new(bin)
+        .args(["train", "--algorithm", "linear_regression", "--label", TARGET])
+        .arg("--features")
+        .arg(FEATURES.join(","))
+        .args(["--cv-folds", "0", "--input"])
+        .arg(&table)
+        .arg("--output")
+        .arg(&model)
+        .output()
+        .expect("run siem-adapter train");
+    assert!(
+        out.status.success(),
+        "siem-adapter train: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    model
 }
 
 #[cfg(test)]

@@ -296,15 +296,10 @@ impl ServeMetrics {
     }
 }
 
+pub use crate::metrics::health::escape;
+
 fn family(s: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(s, "# HELP {name} {help}\n# TYPE {name} {kind}");
-}
-
-/// A label value escaped for the text format.
-pub fn escape(v: &str) -> String {
-    v.replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n")
 }
 
 #[cfg(test)]
