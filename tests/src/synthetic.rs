@@ -133,7 +133,13 @@ pub fn train_remediation_model(bin: &Path, dir: &Path) -> PathBuf {
     write_jsonl(&table, &train);
     let model = dir.join("remediation.json");
     let out = std::process::Command::new(bin)
-        .args(["train", "--algorithm", "linear_regression", "--label", TARGET])
+        .args([
+            "train",
+            "--algorithm",
+            "linear_regression",
+            "--label",
+            TARGET,
+        ])
         .arg("--features")
         .arg(FEATURES.join(","))
         .args(["--cv-folds", "0", "--input"])
