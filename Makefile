@@ -115,6 +115,7 @@ bench: build
 	bench/command.sh
 	bench/browser.sh
 	bench/serve.sh
+	bench/drift.sh
 
 examples: build
 	examples/train-examples.sh $(BIN)
