@@ -103,19 +103,27 @@ fn options(bytes: &[u8]) -> Result<LoadOptions, String> {
     })
 }
 
-/// The loaded model of `handle`; otherwise the message says so and the code is -5.
-fn loaded<'a>(
-    models: &'a mut [Option<(Session, bool)>],
-    message: &mut String,
+/// Run `f` on the loaded model of `handle`, with the message and output
+/// buffers; without one, the message says so and the code is -5.
+fn with_model(
     handle: i32,
-) -> Result<&'a mut (Session, bool), i32> {
-    match usize::try_from(handle).ok().and_then(|i| models.get_mut(i)) {
-        Some(Some(l)) => Ok(l),
-        _ => {
-            *message = format!("no model with handle {handle}");
-            Err(-5)
+    f: impl FnOnce(&mut (Session, bool), &mut String, &mut Vec<u8>) -> i32,
+) -> i32 {
+    STATE.with_borrow_mut(|s| {
+        let State {
+            models,
+            message,
+            output,
+            ..
+        } = s;
+        match usize::try_from(handle).ok().and_then(|i| models.get_mut(i)) {
+            Some(Some(l)) => f(l, message, output),
+            _ => {
+                *message = format!("no model with handle {handle}");
+                -5
+            }
         }
-    }
+    })
 }
 
 /// ABI version of this module.
@@ -195,14 +203,7 @@ pub extern "C" fn rs_load(art_ptr: u32, art_len: u32, opt_ptr: u32, opt_len: u32
 /// Write the model's description (JSON) to the message buffer.
 #[no_mangle]
 pub extern "C" fn rs_describe(handle: i32) -> i32 {
-    STATE.with_borrow_mut(|s| {
-        let State {
-            models, message, ..
-        } = s;
-        let l = match loaded(models, message, handle) {
-            Ok(l) => l,
-            Err(code) => return code,
-        };
+    with_model(handle, |l, message, _| {
         let m = &l.0.model;
         let d = serde_json::json!({
             "baseline": m.artifact().baseline,
@@ -223,14 +224,7 @@ pub extern "C" fn rs_describe(handle: i32) -> i32 {
 /// Override the flag threshold.
 #[no_mangle]
 pub extern "C" fn rs_set_threshold(handle: i32, threshold: f64) -> i32 {
-    STATE.with_borrow_mut(|s| {
-        let State {
-            models, message, ..
-        } = s;
-        let l = match loaded(models, message, handle) {
-            Ok(l) => l,
-            Err(code) => return code,
-        };
+    with_model(handle, |l, message, _| {
         match l.0.model.set_threshold(threshold) {
             Ok(()) => 0,
             Err(e) => {
@@ -244,22 +238,11 @@ pub extern "C" fn rs_set_threshold(handle: i32, threshold: f64) -> i32 {
 /// Score one batch; results in the output buffer.
 #[no_mangle]
 pub extern "C" fn rs_score(handle: i32, ptr: u32, len: u32, explain_k: u32) -> i32 {
-    STATE.with_borrow_mut(|s| {
-        let State {
-            models,
-            output,
-            message,
-            ..
-        } = s;
-        let l = match loaded(models, message, handle) {
-            Ok(l) => l,
-            Err(code) => return code,
-        };
+    with_model(handle, |(session, track), message, output| {
         let Some(bytes) = host_slice(ptr, len) else {
             *message = "batch pointer out of range".into();
             return -8;
         };
-        let (session, track) = l;
         match session.score(bytes, explain_k as usize, *track, output) {
             Ok(()) => 0,
             Err(e) => {
@@ -273,14 +256,8 @@ pub extern "C" fn rs_score(handle: i32, ptr: u32, len: u32, explain_k: u32) -> i
 /// Count scored batches into the drift window (`on` ≠ 0) or not.
 #[no_mangle]
 pub extern "C" fn rs_track_drift(handle: i32, on: i32) -> i32 {
-    STATE.with_borrow_mut(|s| {
-        let State {
-            models, message, ..
-        } = s;
-        match loaded(models, message, handle) {
-            Ok(l) => l.1 = on != 0,
-            Err(code) => return code,
-        }
+    with_model(handle, |l, _, _| {
+        l.1 = on != 0;
         0
     })
 }
@@ -290,20 +267,13 @@ pub extern "C" fn rs_track_drift(handle: i32, on: i32) -> i32 {
 /// message), or -5 for an unknown handle.
 #[no_mangle]
 pub extern "C" fn rs_take_drift(handle: i32) -> i32 {
-    STATE.with_borrow_mut(|s| {
-        let State {
-            models, message, ..
-        } = s;
-        let l = match loaded(models, message, handle) {
-            Ok(l) => l,
-            Err(code) => return code,
-        };
-        let Some(counts) = l.0.drift() else {
+    with_model(handle, |(session, _), message, _| {
+        let Some(counts) = session.drift() else {
             message.clear();
             return 1;
         };
         *message = serde_json::to_string(counts).unwrap_or_default();
-        l.0.reset_drift();
+        session.reset_drift();
         0
     })
 }

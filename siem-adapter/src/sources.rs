@@ -112,7 +112,8 @@ fn object(v: Value, line: u64, raw: &str) -> Record {
     }
 }
 
-fn kind(v: &Value) -> &'static str {
+/// What a JSON value is, for messages: `null`, `a boolean`, `a number`, ...
+pub(crate) fn kind(v: &Value) -> &'static str {
     match v {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",

@@ -101,7 +101,7 @@ pub fn run(a: &ScoreArgs) -> Result<i32> {
     ));
     let envelope = settings.as_ref().map(|_| a.hec.envelope());
     let renderer = Renderer::new(fields.clone(), &id, envelope);
-    let desc = first_description(&engines);
+    let desc = engines[0].describe().clone();
     let mut monitor = match a.drift.policy(&desc.drift)? {
         None => None,
         Some(policy) => {
@@ -226,10 +226,6 @@ pub fn run(a: &ScoreArgs) -> Result<i32> {
         failed |= d.dead_lettered > 0;
     }
     Ok(i32::from(failed))
-}
-
-fn first_description(engines: &[crate::engine::Engine]) -> crate::engine::Description {
-    engines[0].describe().clone()
 }
 
 /// `--drift-report FILE`: the policy, every window report, and the failure if the run stopped on drift.

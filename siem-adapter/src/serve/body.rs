@@ -21,6 +21,7 @@ use serde_json::{Map, Value};
 
 use crate::engine::{BatchResult, Engine};
 use crate::render::{Renderer, Verdict};
+use crate::sources::kind;
 
 /// The shape of a body (and of its answer).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,17 +97,6 @@ impl Scored {
     /// The answer's bytes, in the request's shape.
     pub fn body(&self) -> Vec<u8> {
         render(self.shape, &self.events)
-    }
-}
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
     }
 }
 

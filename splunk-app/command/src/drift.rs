@@ -104,26 +104,24 @@ impl DriftArgs {
         Ok(a)
     }
 
-    /// The artifact's policy with this search's overrides.
+    /// The artifact's policy with this search's overrides, applied as
+    /// `siem-adapter score --drift-*` applies them.
     pub fn policy(&self, base: &DriftPolicy) -> Result<DriftPolicy, ArgError> {
-        let mut p = base.clone();
+        let mut a = siem_adapter::commands::drift_args::DriftArgs::default();
         for (k, v) in &self.overrides {
             match k.as_str() {
-                "psi" => {
-                    p.psi_drift = *v;
-                    p.psi_watch = p.psi_watch.min(*v);
-                }
-                "psi_watch" => p.psi_watch = *v,
-                "ks" => p.ks_drift = (*v > 0.0).then_some(*v),
-                "missing" => p.missing_drift = *v,
-                _ => {
-                    p.min_rows = *v as u64;
-                    p.window = p.window.max(p.min_rows);
-                }
+                "psi" => a.drift_psi = Some(*v),
+                "psi_watch" => a.drift_psi_watch = Some(*v),
+                "ks" => a.drift_ks = Some(*v),
+                "missing" => a.drift_missing = Some(*v),
+                _ => a.drift_min_events = Some(*v as u64),
             }
         }
-        p.validate().map_err(|e| ArgError(e.to_string()))?;
-        Ok(p)
+        match a.policy(base) {
+            Ok(Some(p)) => Ok(p),
+            Ok(None) => Err(ArgError("drift is off".into())),
+            Err(e) => Err(ArgError(e.to_string())),
+        }
     }
 
     /// The map phase's command line.
