@@ -121,6 +121,10 @@ mkdir -p "$app/appserver/static/dashboard/pkg"
 cp "$dash"/*.html "$dash"/*.js "$dash"/*.css "$dash"/*.svg "$dash"/*.md "$app/appserver/static/dashboard/"
 cp "$dash/pkg/scorer_wasm.js" "$dash/pkg/scorer_wasm_bg.wasm" "$app/appserver/static/dashboard/pkg/"
 python3 "$here/trusted_keys.py" "$app/keys" "$app/appserver/static/dashboard/trusted-keys.json" >/dev/null
+# The project-risk survey page: it loads the dashboard's scorer build, style and keys.
+survey="$here/appserver/static/survey"
+mkdir -p "$app/appserver/static/survey"
+cp "$survey"/*.html "$survey"/*.js "$survey"/*.css "$survey"/*.json "$app/appserver/static/survey/"
 
 find "$app" -name '.*' -exec rm -rf {} +
 find "$app" -type d -exec chmod 0755 {} +

@@ -24,6 +24,8 @@
 //!   [`FeatureBatch`] / [`Scores`] buffers; [`Model::explain`] gives [`Reason`]s.
 //! - [`baseline`]: training distributions for drift detection; [`drift`]:
 //!   PSI and KS of a window of events against them.
+//! - [`mouse`]: mouse dynamics — raw mouse events of a session → gestures →
+//!   features → a session score (an artifact's `session` section).
 //! - `train` (cargo feature `train`, native only): fit every estimator from a
 //!   table with smartcore/ndarray and an own isolation forest, evaluate, and
 //!   produce an artifact.
@@ -53,6 +55,7 @@ mod event;
 mod explain;
 pub mod lines;
 mod model;
+pub mod mouse;
 pub mod output;
 pub mod schema;
 #[cfg(feature = "train")]

@@ -14,6 +14,8 @@ use crate::artifact::{self, Approval, Artifact, Metadata, SignatureStatus};
 use crate::estimators::Estimator;
 use crate::event::Event;
 use crate::explain::{top_reasons, Reason};
+use crate::mouse::session::CompiledSession;
+use crate::mouse::{SessionScorer, SessionSpec};
 use crate::output::{check_threshold, Mapping};
 use crate::schema::{FeatureSpec, Featurizer};
 use crate::{Error, Result};
@@ -60,6 +62,7 @@ pub struct Model {
     mapping: Mapping,
     threshold: f64,
     column_features: Vec<usize>,
+    session: Option<CompiledSession>,
 }
 
 impl Model {
@@ -95,7 +98,12 @@ impl Model {
         if let Some(p) = &artifact.drift {
             p.validate()?;
         }
+        let session = match &artifact.session {
+            Some(s) => Some(s.compile(&artifact.schema.fields())?),
+            None => None,
+        };
         Ok(Model {
+            session,
             threshold: artifact.output.threshold,
             column_features: artifact.schema.column_features(),
             signature: SignatureStatus::Unsigned {
@@ -129,6 +137,22 @@ impl Model {
     /// What integrity verification established.
     pub fn signature(&self) -> &SignatureStatus {
         &self.signature
+    }
+
+    /// The `session` section: this model scores sessions of raw events.
+    pub fn session(&self) -> Option<&SessionSpec> {
+        self.artifact.session.as_ref()
+    }
+
+    /// A scorer for sessions of raw events (the model must have a `session` section).
+    pub fn session_scorer(&self) -> Result<SessionScorer<'_>> {
+        match (&self.artifact.session, &self.session) {
+            (Some(spec), Some(compiled)) => Ok(SessionScorer::new(self, spec, compiled)),
+            _ => Err(Error::Format(format!(
+                "model {} scores events, not sessions (no `session` section)",
+                self.id()
+            ))),
+        }
     }
 
     /// The event fields the model reads.

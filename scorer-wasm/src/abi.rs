@@ -12,6 +12,7 @@
 //! | `rs_score(handle, ptr, len, explain_k) -> i32` | score one batch (see [`crate::wire`]); the results go to the output buffer |
 //! | `rs_track_drift(handle, on) -> i32` | count scored batches into the model's drift window (off at load) |
 //! | `rs_take_drift(handle) -> i32` | the drift counts since the last take (JSON [`scorer_core::drift::DriftCounts`]) into the message buffer, and a new window; 1 when the artifact has no baseline |
+//! | `rs_score_mouse(handle, ptr, len) -> i32` | score sessions of mouse events with a session model (see [`scorer_core::mouse::batch`]); results to the output buffer |
 //! | `rs_output_ptr()`, `rs_output_len()` | the last results |
 //! | `rs_message_ptr()`, `rs_message_len()` | the last error message or description |
 //! | `rs_unload(handle)` | free a model |
@@ -244,6 +245,24 @@ pub extern "C" fn rs_score(handle: i32, ptr: u32, len: u32, explain_k: u32) -> i
             return -8;
         };
         match session.score(bytes, explain_k as usize, *track, output) {
+            Ok(()) => 0,
+            Err(e) => {
+                *message = e;
+                -6
+            }
+        }
+    })
+}
+
+/// Score sessions of mouse events (a session model); results in the output buffer.
+#[no_mangle]
+pub extern "C" fn rs_score_mouse(handle: i32, ptr: u32, len: u32) -> i32 {
+    with_model(handle, |(session, _), message, output| {
+        let Some(bytes) = host_slice(ptr, len) else {
+            *message = "batch pointer out of range".into();
+            return -8;
+        };
+        match scorer_core::mouse::batch::score_request(&session.model, bytes, output) {
             Ok(()) => 0,
             Err(e) => {
                 *message = e;

@@ -9,7 +9,7 @@
 //! or SIGINT and then exits 0.
 
 use clap::{Parser, Subcommand};
-use siem_adapter::commands::{evaluate, inspect, keys, replay, score, train};
+use siem_adapter::commands::{evaluate, inspect, keys, mouse, replay, score, train};
 use siem_adapter::serve;
 
 #[derive(Parser)]
@@ -49,6 +49,8 @@ enum Command {
     Evaluate(Box<evaluate::EvaluateArgs>),
     /// Serve scoring over HTTP (POST /v1/score, GET /healthz, GET /metrics).
     Serve(Box<serve::ServeArgs>),
+    /// Mouse dynamics: gesture features, per-account session models, session scoring.
+    Mouse(mouse::MouseArgs),
 }
 
 fn main() {
@@ -75,6 +77,7 @@ fn main() {
         Command::Replay(a) => replay::run(a),
         Command::Evaluate(a) => evaluate::run(a),
         Command::Serve(a) => serve::run(a),
+        Command::Mouse(a) => mouse::run(a),
     };
     match result {
         Ok(code) => std::process::exit(code),

@@ -435,6 +435,7 @@ fn the_scorer_exports_exactly_the_documented_abi() {
             "rs_output_ptr",
             "rs_reserve",
             "rs_score",
+            "rs_score_mouse",
             "rs_set_threshold",
             "rs_take_drift",
             "rs_track_drift",

@@ -8,10 +8,13 @@
 //!   runnable on its own as the `hec-test-server` binary.
 //! - [`synthetic`]: seeded synthetic remediation records of three clients,
 //!   for the drift tests.
+//! - [`mouse`]: seeded synthetic mouse sessions of different hands, for the
+//!   mouse-dynamics tests.
 
 #![deny(missing_docs)]
 
 pub mod hec_server;
+pub mod mouse;
 pub mod synthetic;
 
 use std::path::{Path, PathBuf};

@@ -10,6 +10,7 @@
 //!   "output":    { "score": { "kind": ... }, "threshold": 0.5 },
 //!   "baseline":  { rows, columns: [...], score, missing_rate: [...] },
 //!   "drift":     { psi_watch, psi_drift, ks_drift, missing_drift, window, min_rows, action },
+//!   "session":   { kind: "mouse_dynamics", gestures, method, min_gestures, threshold, ks },
 //!   "integrity": { sha256, algorithm, key_id, public_key, signature } }
 //! ```
 //!
@@ -34,6 +35,7 @@ pub use metadata::{
 use crate::baseline::Baseline;
 use crate::drift::DriftPolicy;
 use crate::estimators::EstimatorSpec;
+use crate::mouse::SessionSpec;
 use crate::output::OutputSpec;
 use crate::schema::Schema;
 use crate::{Error, Result};
@@ -69,6 +71,10 @@ pub struct Artifact {
     /// Drift thresholds and action (the defaults of [`DriftPolicy`] when absent).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub drift: Option<DriftPolicy>,
+    /// Present when the model scores sessions of raw events (mouse dynamics)
+    /// rather than single events: see [`crate::mouse::session`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<SessionSpec>,
     /// Digest and signature.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub integrity: Option<Integrity>,

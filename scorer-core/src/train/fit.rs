@@ -64,7 +64,7 @@ pub(crate) fn fit(
             ))
         }
         (Algorithm::Kmeans, y) => fit_kmeans(x, y, p),
-        (Algorithm::Pca, _) => fit_pca(x, p),
+        (Algorithm::Pca, y) => fit_pca(x, y, p),
         (a, _) => Err(Error::Train(format!(
             "{} needs a label column (--label)",
             a.name()
@@ -332,17 +332,43 @@ fn fit_kmeans(
     ))
 }
 
-fn fit_pca(x: &Array2<f64>, p: &TrainParams) -> Result<(EstimatorSpec, ScoreMapping)> {
+/// PCA. Without a label, |z₁| is scored (far from the centre either way is
+/// unusual). With a binary label, the first component is oriented so the
+/// positives' mean projection is the higher one and the signed z₁ is scored:
+/// "a threshold on the first principal component".
+fn fit_pca(
+    x: &Array2<f64>,
+    y: &Target<'_>,
+    p: &TrainParams,
+) -> Result<(EstimatorSpec, ScoreMapping)> {
     let k = p.n_components.clamp(1, x.ncols());
     let m: PCA<f64, Array2<f64>> =
         PCA::fit(x, PCAParameters::default().with_n_components(k)).map_err(|e| failed("pca", e))?;
     let proj = m.components(); // d × k
     let (d, k) = (proj.nrows(), proj.ncols());
     let mean = column_means(x);
-    let components: Vec<Vec<f64>> = (0..k)
+    let mut components: Vec<Vec<f64>> = (0..k)
         .map(|c| (0..d).map(|j| proj[(j, c)]).collect())
         .collect();
     let centred = x - &Array1::from(mean.clone());
+    let absolute = match y {
+        Target::Classes(labels) => {
+            let z = centred.dot(&Array1::from(components[0].clone()));
+            let mean_of = |want: u8| {
+                let (sum, n) = z
+                    .iter()
+                    .zip(labels.iter())
+                    .filter(|(_, l)| **l == want)
+                    .fold((0.0, 0usize), |(s, n), (v, _)| (s + v, n + 1));
+                sum / n.max(1) as f64
+            };
+            if mean_of(1) < mean_of(0) {
+                components[0].iter_mut().for_each(|v| *v = -*v);
+            }
+            false
+        }
+        _ => true,
+    };
     let explained_variance: Vec<f64> = components
         .iter()
         .map(|c| {
@@ -350,11 +376,11 @@ fn fit_pca(x: &Array2<f64>, p: &TrainParams) -> Result<(EstimatorSpec, ScoreMapp
             z.mapv(|v| v * v).sum() / (x.nrows().max(2) - 1) as f64
         })
         .collect();
-    // |z1| is scored; the logistic mapping is centred on its (1 − target FPR) quantile.
+    // z1 (or |z1|) is scored; the logistic mapping is centred on its (1 − target FPR) quantile.
     let z1: Vec<f64> = centred
         .dot(&Array1::from(components[0].clone()))
         .iter()
-        .map(|v| v.abs())
+        .map(|v| if absolute { v.abs() } else { *v })
         .collect();
     let center = super::eval::quantile(&z1, 1.0 - p.target_fpr);
     let scale = (explained_variance[0].sqrt() / 4.0).max(1e-9);
@@ -362,7 +388,7 @@ fn fit_pca(x: &Array2<f64>, p: &TrainParams) -> Result<(EstimatorSpec, ScoreMapp
         mean,
         components,
         explained_variance,
-        absolute: true,
+        absolute,
     };
     Ok((
         EstimatorSpec::Pca(spec),

@@ -23,7 +23,8 @@ mod table;
 use ndarray::{Array2, Axis};
 
 pub use eval::{
-    classification_metrics, holdout_split, regression_metrics, roc_auc, threshold_for_fpr,
+    classification_metrics, holdout_split, quantile, regression_metrics, roc_auc, shuffled,
+    threshold_for_fpr,
 };
 pub use holdout::{evaluate_holdout, evaluate_rows};
 pub use infer::infer_schema;
@@ -93,6 +94,13 @@ impl Algorithm {
             self,
             Algorithm::LogisticRegression | Algorithm::LinearRegression | Algorithm::RandomForest
         )
+    }
+
+    /// Fits with a label when given one: the supervised algorithms, k-means
+    /// (the label sets each cluster's risk) and PCA (the label orients the
+    /// first component, so high projections are the risky side).
+    pub fn uses_label(self) -> bool {
+        self.supervised() || matches!(self, Algorithm::Kmeans | Algorithm::Pca)
     }
 
     /// Benefits from standardized inputs.
@@ -255,6 +263,7 @@ fn assemble(
         output: OutputSpec { score, threshold },
         baseline: None,
         drift: None,
+        session: None,
         integrity: None,
     }
 }
@@ -360,7 +369,7 @@ pub fn train(table: &Table, spec: &TrainSpec) -> Result<Artifact> {
         let train_idx: Vec<usize> = idx[..lo].iter().chain(&idx[hi..]).copied().collect();
         let xt = x.select(Axis(0), &train_idx);
         let (c, v) = fit_target(&train_idx);
-        let y = if a.supervised() {
+        let y = if a.uses_label() {
             owned_target(&labels, &c, &v)
         } else {
             Target::None
@@ -382,7 +391,7 @@ pub fn train(table: &Table, spec: &TrainSpec) -> Result<Artifact> {
         let (test, train_idx) = (test.as_slice(), train_idx.as_slice());
         let xt = x.select(Axis(0), train_idx);
         let (c, v) = fit_target(train_idx);
-        let y = if a.supervised() {
+        let y = if a.uses_label() {
             owned_target(&labels, &c, &v)
         } else {
             Target::None
@@ -394,11 +403,7 @@ pub fn train(table: &Table, spec: &TrainSpec) -> Result<Artifact> {
 
     // Final model on every row.
     let (full, _, _) = labels.target(None);
-    let y_full = if a.supervised() || a == Algorithm::Kmeans {
-        full
-    } else {
-        Target::None
-    };
+    let y_full = if a.uses_label() { full } else { Target::None };
     let (estimator, score_map) = fit::fit(a, &x, &y_full, p)?;
     let mut artifact = assemble(meta, schema, estimator, score_map, 0.5);
     let final_model = Fitted {
@@ -413,7 +418,7 @@ pub fn train(table: &Table, spec: &TrainSpec) -> Result<Artifact> {
             threshold: t,
             method: "given".into(),
         },
-        (None, Labels::Classes(c)) if a.supervised() => {
+        (None, Labels::Classes(c)) if a.uses_label() => {
             let source: Vec<f64> = if folds > 0 {
                 (0..n).filter(|&i| c[i] == 0).map(|i| oof[i]).collect()
             } else {

@@ -302,3 +302,57 @@ fn evaluate_rows_needs_a_label_and_rows_in_the_table() {
     );
     assert!(e.unwrap_err().to_string().contains("row 400 is outside"));
 }
+
+/// Rows where the label runs *against* the main axis of variation: `a` and
+/// `b` move together (the first component) and positives sit at its low end.
+fn reversed_table() -> Table {
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let mut t = Table::new(vec!["a".into(), "b".into(), "label".into()]).unwrap();
+    for _ in 0..600 {
+        let a: f64 = rng.gen_range(0.0..10.0);
+        let b: f64 = a / 10.0 + rng.gen_range(0.0..0.2);
+        let label = u8::from(a < 3.0) ^ u8::from(rng.gen::<f64>() < 0.05);
+        t.push_row(vec![
+            Some(a.to_string()),
+            Some(b.to_string()),
+            Some(label.to_string()),
+        ])
+        .unwrap();
+    }
+    t
+}
+
+#[test]
+fn labelled_pca_and_kmeans_use_the_label_in_every_fit() {
+    let t = reversed_table();
+    for a in [Algorithm::Pca, Algorithm::Kmeans] {
+        let mut s = spec(a, true);
+        s.features = vec!["a".into(), "b".into()];
+        let art = train(&t, &s).unwrap();
+        let m = art.metadata.metrics.as_ref().unwrap();
+        // Cross-validation and hold-out fit with the label like the final
+        // model does, so their AUC is the shipped model's kind of AUC.
+        let cv = m.cross_validation.as_ref().unwrap().mean.roc_auc.unwrap();
+        let ho = m.holdout.as_ref().unwrap().roc_auc.unwrap();
+        assert!(cv > 0.85 && ho > 0.85, "{}: cv {cv} holdout {ho}", a.name());
+        assert_eq!(
+            m.threshold.as_ref().unwrap().method,
+            "out_of_fold",
+            "{}",
+            a.name()
+        );
+        if let EstimatorSpec::Pca(p) = &art.estimator {
+            assert!(
+                !p.absolute,
+                "a labelled PCA scores the signed, oriented projection"
+            );
+        }
+    }
+    // Without a label PCA still scores |z1|.
+    let mut s = spec(Algorithm::Pca, false);
+    s.features = vec!["a".into(), "b".into()];
+    let EstimatorSpec::Pca(p) = train(&t, &s).unwrap().estimator else {
+        unreachable!()
+    };
+    assert!(p.absolute);
+}

@@ -9,6 +9,7 @@ pub mod evaluate;
 pub mod inspect;
 pub mod keys;
 pub mod model_args;
+pub mod mouse;
 pub mod replay;
 pub mod score;
 pub mod train;

@@ -211,6 +211,19 @@ impl Engine {
         }
     }
 
+    /// Score sessions of mouse events with a session model (an artifact with
+    /// a `session` section), one result per session.
+    pub fn score_sessions(
+        &mut self,
+        sessions: &[&[scorer_core::mouse::Record]],
+        method: Option<scorer_core::mouse::SessionMethod>,
+    ) -> Result<Vec<scorer_core::mouse::SessionScore>, EngineError> {
+        match self {
+            Engine::Native(e) => e.score_sessions(sessions, method),
+            Engine::Wasm(e) => e.score_sessions(sessions, method),
+        }
+    }
+
     /// Count every batch scored from now on into the drift window (or stop).
     pub fn track_drift(&mut self, on: bool) -> Result<(), EngineError> {
         match self {

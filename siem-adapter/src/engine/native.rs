@@ -55,6 +55,32 @@ impl NativeEngine {
         &self.desc
     }
 
+    /// Score sessions of mouse events (a session model).
+    pub fn score_sessions(
+        &mut self,
+        sessions: &[&[scorer_core::mouse::Record]],
+        method: Option<scorer_core::mouse::SessionMethod>,
+    ) -> Result<Vec<scorer_core::mouse::SessionScore>, EngineError> {
+        let mut scorer = self
+            .model
+            .session_scorer()
+            .map_err(|e| EngineError::Model(e.to_string()))?;
+        if let Some(m) = method {
+            scorer
+                .set_method(m)
+                .map_err(|e| EngineError::Model(e.to_string()))?;
+        }
+        Ok(sessions
+            .iter()
+            .map(|s| {
+                for r in *s {
+                    scorer.push(*r);
+                }
+                scorer.finish()
+            })
+            .collect())
+    }
+
     /// Override the flag threshold.
     pub fn set_threshold(&mut self, t: f64) -> Result<(), EngineError> {
         self.model

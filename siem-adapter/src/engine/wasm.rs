@@ -27,6 +27,8 @@ use wasmtime::{
 use super::cache::{self, CacheOutcome};
 use super::{BatchResult, Description, EngineError, EventBatch, Trust};
 
+mod sessions;
+
 /// The scorer module built from scorer-wasm by this crate's build script.
 pub static SCORER_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/scorer.wasm"));
 
@@ -134,6 +136,8 @@ struct Exports {
     /// Drift exports (absent from hand-written test modules).
     track_drift: Option<TypedFunc<(i32, i32), i32>>,
     take_drift: Option<TypedFunc<i32, i32>>,
+    /// Session scoring (absent from older modules).
+    score_mouse: Option<TypedFunc<(i32, u32, u32), i32>>,
     out_ptr: TypedFunc<(), u32>,
     out_len: TypedFunc<(), u32>,
     msg_ptr: TypedFunc<(), u32>,
@@ -231,6 +235,7 @@ fn instantiate(
         score: instance.get_typed_func(&mut store, "rs_score").map_err(m)?,
         track_drift: instance.get_typed_func(&mut store, "rs_track_drift").ok(),
         take_drift: instance.get_typed_func(&mut store, "rs_take_drift").ok(),
+        score_mouse: instance.get_typed_func(&mut store, "rs_score_mouse").ok(),
         out_ptr: instance
             .get_typed_func(&mut store, "rs_output_ptr")
             .map_err(m)?,
