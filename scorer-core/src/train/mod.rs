@@ -130,7 +130,9 @@ pub struct TrainParams {
     pub seed: u64,
     /// Trees in a random or isolation forest (100).
     pub n_trees: usize,
-    /// Random forest depth limit (12; None = unlimited).
+    /// Random forest depth limit (12; None = unlimited), counted as smartcore
+    /// does: the root is level 1, so 12 allows 11 splits on a path
+    /// (scikit-learn's `max_depth=11`).
     pub max_depth: Option<u16>,
     /// Random forest minimum samples per leaf (1).
     pub min_samples_leaf: usize,

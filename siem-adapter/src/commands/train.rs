@@ -63,7 +63,8 @@ pub struct TrainArgs {
     /// Trees (random and isolation forests).
     #[arg(long, default_value_t = 100)]
     pub n_trees: usize,
-    /// Random forest depth limit (0 = unlimited).
+    /// Random forest depth limit (0 = unlimited), counted as smartcore does: the
+    /// root is level 1, so 12 means at most 11 splits on a path (scikit-learn's max_depth=11).
     #[arg(long, default_value_t = 12)]
     pub max_depth: u16,
     /// Random forest minimum samples per leaf.
