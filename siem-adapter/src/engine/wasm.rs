@@ -461,6 +461,12 @@ impl WasmEngine {
         out: &mut BatchResult,
     ) -> Result<(), EngineError> {
         let result = self.score_once(events, explain, out);
+        self.recover_if_broken(result)
+    }
+
+    /// Pass `result` on; when the call trapped, timed out or hit the memory
+    /// cap, rebuild the instance first so the next call finds a working one.
+    fn recover_if_broken<T>(&mut self, result: Result<T, EngineError>) -> Result<T, EngineError> {
         if let Err(
             e @ (EngineError::Trap(_) | EngineError::Timeout(_) | EngineError::MemoryLimit(_)),
         ) = &result
@@ -471,6 +477,21 @@ impl WasmEngine {
             }
         }
         result
+    }
+
+    /// Address and length of the guest's last results.
+    fn output_range(&mut self) -> Result<(u32, u32), EngineError> {
+        let p = self
+            .ex
+            .out_ptr
+            .call(&mut self.store, ())
+            .map_err(|e| classify(e, &self.limits, self.limits.call_timeout))?;
+        let n = self
+            .ex
+            .out_len
+            .call(&mut self.store, ())
+            .map_err(|e| classify(e, &self.limits, self.limits.call_timeout))?;
+        Ok((p, n))
     }
 
     fn score_once(
@@ -512,16 +533,7 @@ impl WasmEngine {
         if rc != 0 {
             return Err(EngineError::Batch(self.message()));
         }
-        let p = self
-            .ex
-            .out_ptr
-            .call(&mut self.store, ())
-            .map_err(|e| classify(e, &self.limits, self.limits.call_timeout))?;
-        let n = self
-            .ex
-            .out_len
-            .call(&mut self.store, ())
-            .map_err(|e| classify(e, &self.limits, self.limits.call_timeout))?;
+        let (p, n) = self.output_range()?;
         let data = self.ex.memory.data(&self.store);
         let bytes = data
             .get(p as usize..p as usize + n as usize)

@@ -13,6 +13,15 @@ impl WasmEngine {
         sessions: &[&[Record]],
         method: Option<SessionMethod>,
     ) -> Result<Vec<SessionScore>, EngineError> {
+        let result = self.score_sessions_once(sessions, method);
+        self.recover_if_broken(result)
+    }
+
+    fn score_sessions_once(
+        &mut self,
+        sessions: &[&[Record]],
+        method: Option<SessionMethod>,
+    ) -> Result<Vec<SessionScore>, EngineError> {
         let f = self.ex.score_mouse.clone().ok_or_else(|| {
             EngineError::Module(
                 "this scorer module does not score sessions (no rs_score_mouse)".into(),
@@ -24,29 +33,11 @@ impl WasmEngine {
         self.store.set_epoch_deadline(self.ticks);
         let rc = f
             .call(&mut self.store, (self.handle, ptr, request.len() as u32))
-            .map_err(|e| classify(e, &self.limits, self.limits.call_timeout));
-        let rc = match rc {
-            Ok(rc) => rc,
-            Err(e) => {
-                if let Err(again) = self.recover() {
-                    tracing::error!(error = %again, "scorer instance could not be rebuilt");
-                }
-                return Err(e);
-            }
-        };
+            .map_err(|e| classify(e, &self.limits, self.limits.call_timeout))?;
         if rc != 0 {
             return Err(EngineError::Batch(self.message()));
         }
-        let p = self
-            .ex
-            .out_ptr
-            .call(&mut self.store, ())
-            .map_err(|e| classify(e, &self.limits, self.limits.call_timeout))?;
-        let n = self
-            .ex
-            .out_len
-            .call(&mut self.store, ())
-            .map_err(|e| classify(e, &self.limits, self.limits.call_timeout))?;
+        let (p, n) = self.output_range()?;
         let bytes = read(&self.store, &self.ex.memory, p, n)?;
         batch::decode_response(&bytes, sessions.len()).map_err(EngineError::Module)
     }
