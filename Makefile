@@ -20,7 +20,7 @@ DASHBOARD := splunk-app/appserver/static/dashboard
 BROWSER_NPM := tests/browser/node_modules
 
 .PHONY: setup build demo test lint unit wasm-check browser node-test bench examples clean \
-        package app-check dashboard browser-test
+        package app-check dashboard browser-test deny fuzz fuzz-setup
 
 # Idempotent: Rust targets (wasm32 for the scorer, aarch64 for the Splunk app),
 # Debian's aarch64 cross linker and qemu-user (to run that build here), and the
@@ -49,10 +49,11 @@ demo: build
 	@echo "--- the malformed input line, kept in place with its error:"
 	@sed -n 10p $(OUT)/scored.jsonl
 
-test: setup lint unit wasm-check node-test browser-test app-check
+test: setup lint deny unit wasm-check node-test browser-test app-check fuzz
 
 lint:
 	$(CARGO) fmt --all -- --check
+	$(CARGO) fmt --manifest-path fuzz/Cargo.toml -- --check
 	$(CARGO) clippy --workspace --all-targets --all-features -- -D warnings
 
 unit:
@@ -107,6 +108,25 @@ package: setup dashboard
 app-check: package
 	splunk-app/appinspect.sh $(APP_TGZ)
 	python3 splunk-app/check_package.py $(APP_TGZ)
+
+# Supply chain: licenses, duplicate versions, wildcards and sources of every
+# crate (deny.toml). cargo-deny is installed here if missing.
+CARGO_DENY_VERSION := 0.20.2
+deny:
+	@cargo-deny --version 2>/dev/null | grep -q "$(CARGO_DENY_VERSION)" || \
+	  $(CARGO) install cargo-deny --locked --version $(CARGO_DENY_VERSION)
+	$(CARGO) deny check licenses bans sources
+
+# Bounded fuzzing (libFuzzer via cargo-fuzz) of every parser of outside input,
+# from the committed seeds; FUZZ_SECONDS per target. Figures: out/fuzz/summary.md.
+CARGO_FUZZ_VERSION := 0.13.2
+FUZZ_SECONDS ?= 60
+fuzz-setup:
+	@cargo-fuzz --version 2>/dev/null | grep -q "$(CARGO_FUZZ_VERSION)" || \
+	  $(CARGO) install cargo-fuzz --locked --version $(CARGO_FUZZ_VERSION)
+
+fuzz: fuzz-setup
+	fuzz/run.sh $(FUZZ_SECONDS)
 
 bench: build
 	bench/scoring.sh

@@ -16,19 +16,24 @@ pub fn open_input(path: &Path) -> Result<Box<dyn BufRead + Send>> {
             std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?,
         )
     };
+    Ok(buffered(raw))
+}
+
+/// Buffer a byte stream, gunzipping it when it starts with gzip's magic bytes.
+pub fn buffered(raw: Box<dyn Read + Send>) -> Box<dyn BufRead + Send> {
     let mut buf = BufReader::with_capacity(1 << 16, raw);
     let gz = buf
         .fill_buf()
         .map(|b| b.starts_with(&[0x1f, 0x8b]))
         .unwrap_or(false);
-    Ok(if gz {
+    if gz {
         Box::new(BufReader::with_capacity(
             1 << 16,
             flate2::read::MultiGzDecoder::new(buf),
         ))
     } else {
         Box::new(buf)
-    })
+    }
 }
 
 /// Read a training table; the format follows the file name (`.jsonl`,

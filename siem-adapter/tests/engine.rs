@@ -401,7 +401,23 @@ fn the_compiled_module_cache_hits_and_survives_corruption() {
     // A damaged entry is refused by wasmtime and replaced by a fresh compile.
     std::fs::write(&path, b"not a compiled module").unwrap();
     let third = WasmRuntime::new(WasmLimits::default(), Some(dir.path())).unwrap();
-    assert_eq!(third.cache, CacheOutcome::Stored(path));
+    assert_eq!(third.cache, CacheOutcome::Stored(path.clone()));
+    // An entry others could have written (native code!) is not trusted.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o666)).unwrap();
+        let fourth = WasmRuntime::new(WasmLimits::default(), Some(dir.path())).unwrap();
+        assert_eq!(
+            fourth.cache,
+            CacheOutcome::Stored(path.clone()),
+            "recompiled, not loaded"
+        );
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "the fresh entry is private");
+        let fifth = WasmRuntime::new(WasmLimits::default(), Some(dir.path())).unwrap();
+        assert_eq!(fifth.cache, CacheOutcome::Hit(path.clone()));
+    }
     let rf = std::fs::read(repo().join("examples/models/threat_rf.json")).unwrap();
     Engine::load(EngineKind::Wasm, &rf, &dev_trust(), Some(&third)).unwrap();
 }

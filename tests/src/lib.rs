@@ -10,11 +10,15 @@
 //!   for the drift tests.
 //! - [`mouse`]: seeded synthetic mouse sessions of different hands, for the
 //!   mouse-dynamics tests.
+//! - [`soak`]: a soak run of the adapter's HEC write-back under faults and
+//!   SIGKILLs, counting sent, stored, duplicated and lost events; runnable
+//!   as the `hec-soak` binary.
 
 #![deny(missing_docs)]
 
 pub mod hec_server;
 pub mod mouse;
+pub mod soak;
 pub mod synthetic;
 
 use std::path::{Path, PathBuf};

@@ -1,123 +1,15 @@
 //! The HEC test server itself, driven by a plain HTTP client (ureq) and raw
 //! sockets: Splunk's documented replies, all-or-nothing storing, indexer
-//! acknowledgement, faults, keep-alive, chunked bodies and TLS.
+//! acknowledgement, keep-alive, chunked bodies and TLS (faults: `hec_faults.rs`).
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::time::{Duration, Instant};
+mod common;
 
 use flate2::write::GzEncoder;
 use riskscore_tests::hec_server::{HecTestConfig, HecTestServer, TEST_TOKEN};
 use serde_json::{json, Value};
+use std::io::Write;
 
-const EVENT: &str = "/services/collector/event";
-const ACK: &str = "/services/collector/ack";
-const HEALTH: &str = "/services/collector/health";
-const CHANNEL: &str = "0aeeac95-ac74-4aa9-b30d-6c4c0ac581ba";
-const OTHER_CHANNEL: &str = "B5A79E2F-0C3A-4B0E-9F43-3E1D2C4B5A69";
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(20)))
-        .build()
-        .into()
-}
-
-fn auth() -> String {
-    format!("Splunk {TEST_TOKEN}")
-}
-
-/// POSTs `body` to `path` with `headers`; the status and the JSON reply.
-fn post(
-    agent: &ureq::Agent,
-    server: &HecTestServer,
-    path: &str,
-    headers: &[(&str, &str)],
-    body: &[u8],
-) -> Result<(u16, Value), ureq::Error> {
-    let mut req = agent.post(format!("{}{path}", server.url()));
-    for (name, value) in headers {
-        req = req.header(*name, *value);
-    }
-    let mut resp = req.send(body)?;
-    let status = resp.status().as_u16();
-    let text = resp.body_mut().read_to_string()?;
-    let value = serde_json::from_str(&text).unwrap_or(Value::String(text));
-    Ok((status, value))
-}
-
-/// POSTs envelopes to the event endpoint with the test token.
-fn send(agent: &ureq::Agent, server: &HecTestServer, body: &str) -> (u16, Value) {
-    post(
-        agent,
-        server,
-        EVENT,
-        &[("Authorization", &auth())],
-        body.as_bytes(),
-    )
-    .unwrap()
-}
-
-/// POSTs to the event endpoint on `channel` (header) with the test token.
-fn send_on(agent: &ureq::Agent, server: &HecTestServer, channel: &str, body: &str) -> (u16, Value) {
-    let headers = [
-        ("Authorization", auth()),
-        ("X-Splunk-Request-Channel", channel.to_string()),
-    ];
-    let headers: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
-    post(agent, server, EVENT, &headers, body.as_bytes()).unwrap()
-}
-
-fn poll(agent: &ureq::Agent, server: &HecTestServer, ids: &[u64]) -> (u16, Value) {
-    let path = format!("{ACK}?channel={CHANNEL}");
-    let body = json!({ "acks": ids }).to_string();
-    post(
-        agent,
-        server,
-        &path,
-        &[("Authorization", &auth())],
-        body.as_bytes(),
-    )
-    .unwrap()
-}
-
-fn get(agent: &ureq::Agent, url: &str) -> Result<(u16, Value), ureq::Error> {
-    let mut resp = agent.get(url).call()?;
-    let status = resp.status().as_u16();
-    let text = resp.body_mut().read_to_string()?;
-    Ok((status, serde_json::from_str(&text).unwrap()))
-}
-
-fn envelope(n: u64) -> Value {
-    json!({
-        "time": 1_700_000_000 + n,
-        "host": "test-host",
-        "source": "riskscore",
-        "sourcetype": "riskscore:scored",
-        "index": "main",
-        "fields": { "model": "threat_rf", "tags": ["a", "b"] },
-        "event": { "n": n, "model_output_risk_score": 0.5 },
-    })
-}
-
-fn hec(code: i64, text: &str) -> Value {
-    json!({ "text": text, "code": code })
-}
-
-fn bad(code: i64, text: &str, number: u64) -> Value {
-    json!({ "text": text, "code": code, "invalid-event-number": number })
-}
-
-/// Sends raw bytes on a fresh connection and reads until the server closes it.
-fn raw_exchange(server: &HecTestServer, request: &[u8]) -> String {
-    let mut tcp = TcpStream::connect(server.addr()).unwrap();
-    tcp.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
-    tcp.write_all(request).unwrap();
-    let mut out = String::new();
-    tcp.read_to_string(&mut out).unwrap();
-    out
-}
+use common::*;
 
 #[test]
 fn success_stores_envelopes_in_order() {
@@ -373,23 +265,6 @@ fn acks_turn_true_after_the_configured_polls() {
 }
 
 #[test]
-fn lost_acks_never_turn_true_and_their_events_are_not_stored() {
-    let server = HecTestServer::start(HecTestConfig::default().acks(true)).unwrap();
-    let a = agent();
-    server.lose_acks_next(1);
-    for n in 0..3 {
-        let (status, reply) = send_on(&a, &server, CHANNEL, &envelope(n).to_string());
-        assert_eq!((status, &reply["ackId"]), (200, &json!(n)));
-    }
-    for _ in 0..3 {
-        let reply = poll(&a, &server, &[0, 1, 2]).1;
-        assert_eq!(reply["acks"]["0"], false);
-    }
-    assert_eq!(server.events(), vec![envelope(1), envelope(2)]);
-    assert_eq!(server.pending_ack_events(), 0);
-}
-
-#[test]
 fn ack_endpoint_without_acks_is_disabled() {
     let server = HecTestServer::start(HecTestConfig::default()).unwrap();
     assert_eq!(
@@ -408,53 +283,6 @@ fn health_not_found_and_method() {
     assert_eq!(missing.0, 404);
     let wrong = get(&a, &format!("{}{EVENT}", server.url())).unwrap();
     assert_eq!(wrong.0, 405);
-}
-
-#[test]
-fn busy_and_too_many_store_nothing() {
-    let server = HecTestServer::start(HecTestConfig::default()).unwrap();
-    let a = agent();
-    let health = format!("{}{HEALTH}", server.url());
-    let body = envelope(0).to_string();
-    server.busy_next(2);
-    assert_eq!(get(&a, &health).unwrap(), (503, hec(9, "Server is busy")));
-    for _ in 0..2 {
-        assert_eq!(send(&a, &server, &body), (503, hec(9, "Server is busy")));
-    }
-    assert_eq!(get(&a, &health).unwrap().0, 200);
-    server.too_many_next(1);
-    assert_eq!(send(&a, &server, &body).0, 429);
-    assert_eq!(server.event_count(), 0);
-    assert_eq!(send(&a, &server, &body).0, 200);
-    let stats = server.requests();
-    assert_eq!(
-        (stats.status(503), stats.status(429), stats.status(200)),
-        (3, 1, 2)
-    );
-    assert_eq!(server.events(), vec![envelope(0)]);
-}
-
-#[test]
-fn dropped_requests_get_no_response_and_store_nothing() {
-    let server = HecTestServer::start(HecTestConfig::default()).unwrap();
-    server.drop_next(1);
-    let a = agent();
-    let body = envelope(0).to_string();
-    let dropped = post(
-        &a,
-        &server,
-        EVENT,
-        &[("Authorization", &auth())],
-        body.as_bytes(),
-    );
-    assert!(dropped.is_err(), "{dropped:?}");
-    assert_eq!(server.event_count(), 0);
-    assert_eq!(send(&a, &server, &body).0, 200);
-    let stats = server.requests();
-    assert_eq!(
-        (stats.dropped, stats.event_posts, stats.connections),
-        (1, 2, 2)
-    );
 }
 
 #[test]
@@ -518,64 +346,6 @@ fn expect_continue_and_body_limit() {
     let reply = raw_exchange(&server, request.as_bytes());
     assert!(reply.starts_with("HTTP/1.1 413"), "{reply}");
     assert_eq!(server.event_count(), 1);
-}
-
-#[test]
-fn delayed_request_is_counted_before_anything_is_stored() {
-    let server = HecTestServer::start(HecTestConfig::default()).unwrap();
-    server.delay(Duration::from_millis(400));
-    std::thread::scope(|s| {
-        let client = s.spawn(|| send(&agent(), &server, &envelope(0).to_string()));
-        assert!(server.wait_for_requests(1, Duration::from_secs(10)));
-        assert_eq!(server.event_count(), 0);
-        assert_eq!(client.join().unwrap().0, 200);
-    });
-    assert!(server.wait_for_events(1, Duration::from_secs(1)));
-}
-
-#[test]
-fn paused_requests_wait_for_resume() {
-    let server = HecTestServer::start(HecTestConfig::default()).unwrap();
-    server.pause();
-    std::thread::scope(|s| {
-        let client = s.spawn(|| send(&agent(), &server, &envelope(0).to_string()));
-        assert!(server.wait_for_requests(1, Duration::from_secs(10)));
-        std::thread::sleep(Duration::from_millis(100));
-        assert!(!client.is_finished());
-        assert_eq!(server.event_count(), 0);
-        server.resume();
-        assert_eq!(client.join().unwrap().0, 200);
-    });
-    assert_eq!(server.event_count(), 1);
-}
-
-#[test]
-fn dropping_the_server_ends_stalled_requests() {
-    let server = HecTestServer::start(HecTestConfig::default()).unwrap();
-    server.pause();
-    let addr = server.addr();
-    let client = std::thread::spawn(move || {
-        let body = envelope(0).to_string();
-        let mut tcp = TcpStream::connect(addr).unwrap();
-        let head = format!(
-            "POST {EVENT} HTTP/1.1\r\nAuthorization: {}\r\nContent-Length: {}\r\n\r\n",
-            auth(),
-            body.len()
-        );
-        tcp.write_all(head.as_bytes()).unwrap();
-        tcp.write_all(body.as_bytes()).unwrap();
-        let mut out = Vec::new();
-        let _ = tcp.read_to_end(&mut out);
-        out
-    });
-    assert!(server.wait_for_requests(1, Duration::from_secs(10)));
-    let started = Instant::now();
-    drop(server);
-    assert!(started.elapsed() < Duration::from_secs(3));
-    assert!(
-        client.join().unwrap().is_empty(),
-        "no response after shutdown"
-    );
 }
 
 #[test]

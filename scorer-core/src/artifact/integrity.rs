@@ -15,7 +15,7 @@
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
-use ed25519_dalek::{Signature, Signer, SigningKey, Verifier, VerifyingKey};
+use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
@@ -250,7 +250,7 @@ pub fn verify(
     let msg = message(&unhex(&actual).unwrap_or_default());
     // A trusted key with the named id must verify it.
     if let Some(key) = trusted.iter().find(|k| key_id(k) == key_id_named) {
-        return match key.verify(&msg, &sig) {
+        return match key.verify_strict(&msg, &sig) {
             Ok(()) => Ok(SignatureStatus::Verified {
                 key_id: key_id_named,
             }),
@@ -265,7 +265,7 @@ pub fn verify(
         .and_then(|b| <[u8; 32]>::try_from(b).ok())
         .and_then(|b| VerifyingKey::from_bytes(&b).ok())
         .ok_or_else(bad)?;
-    if key_id(&embedded) != key_id_named || embedded.verify(&msg, &sig).is_err() {
+    if key_id(&embedded) != key_id_named || embedded.verify_strict(&msg, &sig).is_err() {
         return Err(bad());
     }
     if allow_unsigned {

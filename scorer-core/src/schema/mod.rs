@@ -174,6 +174,9 @@ impl Transform {
 pub const MAX_TRANSFORM_WIDTH: usize = 1 << 16;
 /// Largest number of features in a schema.
 pub const MAX_FEATURES: usize = 4096;
+/// Largest number of feature columns in all (one row of f64 is at most 2 MiB;
+/// without it, 4096 features × 65,536 hashed buckets would ask for 2 GiB a row).
+pub const MAX_WIDTH: usize = 1 << 18;
 
 /// The ordered feature schema of a model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -250,6 +253,13 @@ impl Schema {
                 return Err(Error::invalid(&path, "empty field name"));
             }
             validate_transform(&f.transform).map_err(|m| Error::invalid(&path, m))?;
+        }
+        let width = self.width();
+        if width > MAX_WIDTH {
+            return Err(Error::invalid(
+                "schema.features",
+                format!("{width} feature columns in all, over the limit of {MAX_WIDTH}"),
+            ));
         }
         Ok(())
     }

@@ -53,6 +53,41 @@ fn featurizes_every_transform_and_marks_missing() {
 }
 
 #[test]
+fn hostile_schemas_are_refused_at_their_limits() {
+    let wide = |n: usize, buckets: usize| {
+        let f: Vec<_> = (0..n)
+            .map(|i| serde_json::json!({"field": format!("f{i}"), "transform": {"kind": "hash_bucket", "buckets": buckets}}))
+            .collect();
+        schema(serde_json::json!({ "features": f }))
+    };
+    // 4 × 65,536 columns is the total limit exactly; one more feature is over it.
+    assert!(wide(4, MAX_TRANSFORM_WIDTH).validate().is_ok());
+    let e = wide(5, MAX_TRANSFORM_WIDTH)
+        .validate()
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("over the limit of 262144"), "{e}");
+    let e = wide(1, MAX_TRANSFORM_WIDTH + 1)
+        .validate()
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("allowed 1..=65536"), "{e}");
+    let e = wide(MAX_FEATURES + 1, 1)
+        .validate()
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("over the limit of 4096"), "{e}");
+    let cats: Vec<String> = (0..MAX_TRANSFORM_WIDTH).map(|i| i.to_string()).collect();
+    let e = schema(serde_json::json!({"features": [
+        {"field": "c", "transform": {"kind": "one_hot", "categories": cats}}
+    ]}))
+    .validate()
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("65537 columns"), "{e}");
+}
+
+#[test]
 fn column_names_and_fields() {
     let s = schema(serde_json::json!({"features": [
         {"field": "proto", "transform": {"kind": "one_hot", "categories": ["tcp"]}},

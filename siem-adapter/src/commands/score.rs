@@ -55,6 +55,11 @@ pub struct ScoreArgs {
     /// Rename output fields: `score=NAME,flag=NAME,model=NAME,reasons=NAME,error=NAME,missing=NAME`.
     #[arg(long, value_delimiter = ',')]
     pub fields: Vec<String>,
+    /// Longest input line or CSV record, in bytes. A longer one goes out as an
+    /// event with `risk_error` and is never held in memory; JSON lines go on
+    /// after it, CSV input ends there (no reliable next record boundary).
+    #[arg(long, default_value_t = crate::pipeline::reader::MAX_LINE_BYTES)]
+    pub max_line_bytes: usize,
     /// Events per scoring batch (one engine call each).
     #[arg(long, default_value_t = 1024)]
     pub batch_size: usize,
@@ -162,7 +167,11 @@ pub fn run(a: &ScoreArgs) -> Result<i32> {
     };
 
     let input = crate::tables::open_input(&a.input)?;
-    let chunks = ChunkReader::new(input, a.input_format, a.batch_size)?;
+    let limits = crate::pipeline::reader::Limits {
+        max_line: a.max_line_bytes.max(1),
+        ..Default::default()
+    };
+    let chunks = ChunkReader::with_limits(input, a.input_format, a.batch_size, limits)?;
     let pb = super::spinner("scoring");
     let started = std::time::Instant::now();
     let result = crate::pipeline::run(

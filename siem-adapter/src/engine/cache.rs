@@ -72,12 +72,18 @@ pub fn load(
         return Ok((Module::new(engine, wasm)?, CacheOutcome::Disabled));
     };
     let path = dir.join(key(engine, wasm));
-    if let Ok(bytes) = std::fs::read(&path) {
+    if path.exists() && !owned_privately(&path) {
+        tracing::warn!(
+            path = %path.display(),
+            "cached scorer module ignored: it or its folder is not this user's alone \
+             (another user could have planted native code); recompiling"
+        );
+    } else if let Ok(bytes) = std::fs::read(&path) {
         // Read into memory rather than `deserialize_file`, which maps the file:
         // a mapped entry truncated by another process would crash this one (SIGBUS).
         // SAFETY: the bytes were written by `Module::serialize` below into a
-        // folder only this user can write; wasmtime refuses entries made by
-        // another version or configuration.
+        // folder only this user can write (checked by `owned_privately`);
+        // wasmtime refuses entries made by another version or configuration.
         match unsafe { Module::deserialize(engine, &bytes) } {
             Ok(m) => return Ok((m, CacheOutcome::Hit(path))),
             Err(e) => {
@@ -99,6 +105,35 @@ pub fn load(
         Err(e) => CacheOutcome::Compiled(e),
     };
     Ok((module, outcome))
+}
+
+/// Whether the entry and its folder belong to this process's user and no
+/// one else can write them. A cache entry is native code, loaded without
+/// recompiling: trusting a file another user could write would let that
+/// user run code outside the sandbox. Where the user cannot be told (no
+/// `/proc`), nothing is trusted and the module is compiled.
+#[cfg(unix)]
+fn owned_privately(path: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    let Some(uid) = effective_uid() else {
+        return false;
+    };
+    [path.parent(), Some(path)].into_iter().flatten().all(|p| {
+        std::fs::symlink_metadata(p)
+            .is_ok_and(|m| m.uid() == uid && m.mode() & 0o022 == 0 && !m.file_type().is_symlink())
+    })
+}
+
+#[cfg(not(unix))]
+fn owned_privately(_: &Path) -> bool {
+    true
+}
+
+#[cfg(unix)]
+fn effective_uid() -> Option<u32> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let uids = status.lines().find_map(|l| l.strip_prefix("Uid:"))?;
+    uids.split_whitespace().nth(1)?.parse().ok()
 }
 
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {

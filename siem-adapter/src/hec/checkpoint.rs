@@ -126,7 +126,15 @@ impl Checkpoint {
     /// Replace the file at `path` atomically.
     pub fn save(&self, path: &Path) -> Result<()> {
         let tmp: PathBuf = path.with_extension("tmp");
-        let mut f = std::fs::File::create(&tmp)
+        let mut opts = std::fs::OpenOptions::new();
+        opts.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        let mut f = opts
+            .open(&tmp)
             .with_context(|| format!("cannot write checkpoint {}", tmp.display()))?;
         f.write_all(&serde_json::to_vec_pretty(self)?)?;
         f.sync_all()?;

@@ -256,6 +256,17 @@ fn endpoints(url: &str) -> anyhow::Result<(String, String)> {
     if !(u.starts_with("http://") || u.starts_with("https://")) {
         anyhow::bail!("--hec-url must start with https:// (or http://), got `{url}`");
     }
+    if let Some(rest) = u.strip_prefix("http://") {
+        let loopback = ["127.0.0.1", "localhost", "[::1]"].iter().any(|h| {
+            rest == *h || rest.starts_with(&format!("{h}:")) || rest.starts_with(&format!("{h}/"))
+        });
+        if !loopback {
+            tracing::warn!(
+                url = %u,
+                "--hec-url is plain http: the HEC token and the events cross the network unencrypted; use https://"
+            );
+        }
+    }
     let base = match u.find("/services/collector") {
         Some(i) => &u[..i],
         None => u,

@@ -17,6 +17,11 @@
 //! answer and writing the checkpoint), when an ack never comes in time, or
 //! when ack ids are not what the adapter expected (a connection dropped
 //! after the collector took a request).
+//! A collector restart forgets channels and starts their ack ids again from
+//! 0, so an old request's id can come to name a new one: when a reply's ack
+//! id is lower than expected, every request still waiting for its ack is
+//! sent again, never confirmed by a reused id (found by the fault-injection
+//! soak, `tests/tests/soak.rs`; more duplicates, no loss).
 //! Without acks, "delivered" means HTTP 200: a run killed while a request is
 //! in flight sends that request again on resume (at most one request's
 //! events repeated), and Splunk may still lose events it accepted if an

@@ -25,6 +25,10 @@ struct Inflight {
     body: Vec<u8>,
     ack_id: u64,
     acked: bool,
+    /// Its ack id no longer means anything: the collector's ids on our
+    /// channel started again (a restart forgets channels), so that id may
+    /// now belong to a newer request. Never polled; sent again.
+    stale: bool,
     sent: Instant,
     resends: u32,
 }
@@ -153,7 +157,8 @@ impl HecSink {
         cp.pending
             .retain(|p| p.acked && p.end > settled && !p.channel.is_empty());
         let mine = self.channel.clone().unwrap_or_default();
-        for f in &self.inflight {
+        // A stale request is not recorded: a resumed run sends it again.
+        for f in self.inflight.iter().filter(|f| !f.stale) {
             if !cp
                 .pending
                 .iter()
@@ -201,9 +206,15 @@ impl HecSink {
                  Re-run with the same --checkpoint to resume, or give --dead-letter FILE to set such requests aside"
             );
         };
-        let mut f = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
+        let mut opts = std::fs::OpenOptions::new();
+        opts.create(true).append(true);
+        #[cfg(unix)]
+        {
+            // Dead letters hold events: readable by their owner only.
+            use std::os::unix::fs::OpenOptionsExt;
+            opts.mode(0o600);
+        }
+        let mut f = opts
             .open(path)
             .with_context(|| format!("cannot open dead-letter file {}", path.display()))?;
         f.write_all(body)?;
@@ -238,6 +249,7 @@ impl HecSink {
                 body,
                 ack_id: self.next_ack,
                 acked: false,
+                stale: false,
                 sent: Instant::now(),
                 resends: 0,
             });
@@ -246,10 +258,8 @@ impl HecSink {
             match self.client.send_events(&sent.body, self.channel.as_deref()) {
                 Ok(id) => {
                     let id = id.expect("send_events returns an ack id on a channel");
-                    if id != self.next_ack {
-                        tracing::debug!(expected = self.next_ack, got = id, "ack ids moved on");
-                    }
-                    self.next_ack = id + 1;
+                    let last = self.inflight.len() - 1;
+                    self.note_ack_id(id, last);
                     let f = self.inflight.back_mut().expect("pushed");
                     f.ack_id = id;
                     f.sent = Instant::now();
@@ -287,6 +297,7 @@ impl HecSink {
                     body: Vec::new(),
                     ack_id: u64::MAX,
                     acked: true,
+                    stale: false,
                     sent: Instant::now(),
                     resends: 0,
                 });
@@ -315,7 +326,7 @@ impl HecSink {
         let ids: Vec<u64> = self
             .inflight
             .iter()
-            .filter(|f| !f.acked)
+            .filter(|f| !f.acked && !f.stale)
             .map(|f| f.ack_id)
             .collect();
         if !ids.is_empty() {
@@ -323,7 +334,12 @@ impl HecSink {
                 .client
                 .poll_acks(channel, &ids)
                 .map_err(|e| anyhow::anyhow!("cannot poll indexer acknowledgements: {e}"))?;
-            for (k, f) in self.inflight.iter_mut().filter(|f| !f.acked).enumerate() {
+            for (k, f) in self
+                .inflight
+                .iter_mut()
+                .filter(|f| !f.acked && !f.stale)
+                .enumerate()
+            {
                 f.acked = acked[k];
             }
         }
@@ -332,14 +348,15 @@ impl HecSink {
         let retries = self.client.settings().retries;
         for i in 0..self.inflight.len() {
             let f = &self.inflight[i];
-            if f.acked || f.sent.elapsed() < timeout {
+            if f.acked || (!f.stale && f.sent.elapsed() < timeout) {
                 continue;
             }
             tracing::warn!(
                 first = f.first,
                 end = f.end,
                 ack_id = f.ack_id,
-                "no ack in time; sending the request again"
+                stale = f.stale,
+                "no ack in time, or its ack id is void; sending the request again"
             );
             self.metrics.hec_retries.fetch_add(1, Relaxed);
             let result = if f.resends >= retries {
@@ -353,10 +370,11 @@ impl HecSink {
             match result {
                 Ok(id) => {
                     if let Some(id) = id {
-                        self.next_ack = id + 1;
+                        self.note_ack_id(id, i);
                     }
                     let f = &mut self.inflight[i];
                     f.ack_id = id.unwrap_or(f.ack_id);
+                    f.stale = false;
                     f.sent = Instant::now();
                     f.resends += 1;
                 }
@@ -372,6 +390,32 @@ impl HecSink {
             }
         }
         Ok(())
+    }
+
+    /// The collector gave `id` to the request at `index`. Ids count up per
+    /// channel; one lower than expected means the collector forgot the
+    /// channel (a restart), so every other unacknowledged request's id is
+    /// void: it may already name a newer request, and polling it could
+    /// confirm events that were lost. Those requests are sent again.
+    fn note_ack_id(&mut self, id: u64, index: usize) {
+        if id < self.next_ack {
+            let mut voided = 0;
+            for (i, f) in self.inflight.iter_mut().enumerate() {
+                if i != index && !f.acked && !f.stale {
+                    f.stale = true;
+                    voided += 1;
+                }
+            }
+            tracing::warn!(
+                expected = self.next_ack,
+                got = id,
+                requests = voided,
+                "the collector's ack ids started again (restarted?); requests still waiting for acks are sent again"
+            );
+        } else if id > self.next_ack {
+            tracing::debug!(expected = self.next_ack, got = id, "ack ids moved on");
+        }
+        self.next_ack = id + 1;
     }
 
     fn wait_for_acks(&mut self) -> Result<()> {

@@ -1,7 +1,7 @@
 //! The HEC test server's threads: one accepting connections, one per
 //! connection serving keep-alive requests in order.
 
-use std::io::{self, BufReader};
+use std::io::{self, BufRead, BufReader, Read};
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
@@ -9,43 +9,52 @@ use std::time::{Duration, Instant};
 
 use super::http::{self, BodyError};
 use super::protocol::{self, Route};
-use super::transport::{PatientStream, Stream};
-use super::Shared;
+use super::transport::{PatientStream, Stop, Stream};
+use super::{faults, Shared};
 
+/// Accepts connections until `stop` is set (server drop or restart; the one
+/// waking it is not served), then closes the listener and waits for its
+/// connections to end. `epoch` tags what those connections may store.
 pub(super) fn accept_loop(
     listener: TcpListener,
     shared: Arc<Shared>,
     tls: Option<Arc<rustls::ServerConfig>>,
+    stop: Stop,
+    epoch: u64,
 ) {
     let mut workers: Vec<JoinHandle<()>> = Vec::new();
     for tcp in listener.incoming() {
-        if shared.is_shutdown() {
+        if stop.is_set() {
             break;
         }
         let Ok(tcp) = tcp else { continue };
         shared.lock().stats.connections += 1;
         workers.retain(|w| !w.is_finished());
-        let (shared, tls) = (shared.clone(), tls.clone());
+        let (shared, tls, stop) = (shared.clone(), tls.clone(), stop.clone());
         let spawned = thread::Builder::new()
             .name("hec-test-conn".into())
             .spawn(move || {
-                let tcp = PatientStream::new(tcp, shared.shutdown.clone());
+                let tcp = PatientStream::new(tcp, stop.clone());
                 if let Ok(stream) = tcp.and_then(|t| Stream::new(t, tls.as_ref())) {
-                    serve_connection(&shared, stream);
+                    serve_connection(&shared, stream, &stop, epoch);
                 }
             });
         if let Ok(w) = spawned {
             workers.push(w);
         }
     }
+    // Refuse new connections at once; the open ones notice `stop` within
+    // one poll of their stream.
+    drop(listener);
     for w in workers {
         let _ = w.join();
     }
 }
 
 /// Serves requests on one connection until the client closes it, asks for
-/// `Connection: close`, a fault drops it, or the server shuts down.
-fn serve_connection(shared: &Shared, stream: Stream) {
+/// `Connection: close`, a fault drops or resets it, or the server shuts down
+/// or restarts.
+fn serve_connection(shared: &Shared, stream: Stream, stop: &Stop, epoch: u64) {
     let mut conn = BufReader::new(stream);
     loop {
         let req = match http::read_head(&mut conn) {
@@ -72,7 +81,7 @@ fn serve_connection(shared: &Shared, stream: Stream) {
             }
             shared.changed.notify_all();
         }
-        if is_event && !stall(shared) {
+        if is_event && !stall(shared, stop) {
             break;
         }
         let max = shared.config.max_content_length;
@@ -83,6 +92,14 @@ fn serve_connection(shared: &Shared, stream: Stream) {
         // A body that will be refused is not asked for.
         if req.expects_continue() && !too_big && http::write_continue(conn.get_mut()).is_err() {
             break;
+        }
+        if is_event && faults::take_reset(shared) {
+            if shared.config.log_requests {
+                eprintln!("hec-test-server: {} {} -> reset", req.method, req.path);
+            }
+            read_part_of_body(&mut conn, &req);
+            conn.into_inner().reset();
+            return;
         }
         let body = match http::read_body(&mut conn, &req, max) {
             Ok(body) => body,
@@ -108,14 +125,18 @@ fn serve_connection(shared: &Shared, stream: Stream) {
             stats.chunked += u64::from(req.is_chunked());
             stats.max_body_bytes = stats.max_body_bytes.max(body.len());
         }
-        if is_event && take_drop_fault(shared) {
+        if is_event && faults::take_drop(shared) {
             if shared.config.log_requests {
                 eprintln!("hec-test-server: {} {} -> dropped", req.method, req.path);
             }
             conn.get_mut().abort();
             return;
         }
-        let reply = protocol::handle(shared, route, &req, &body);
+        let Some(reply) = protocol::handle(shared, route, &req, &body, epoch) else {
+            // The server restarted under this request: no answer.
+            conn.get_mut().abort();
+            return;
+        };
         let close = req.wants_close();
         count_response(shared, reply.status, reply.code);
         if shared.config.log_requests {
@@ -133,11 +154,34 @@ fn serve_connection(shared: &Shared, stream: Stream) {
     conn.get_mut().close();
 }
 
+/// Reads about half of a request's body (at least a byte; for a chunked
+/// body, what has arrived) and leaves the rest unread, for the reset fault.
+fn read_part_of_body(conn: &mut BufReader<Stream>, req: &http::Request) {
+    let half = req
+        .header("content-length")
+        .and_then(|v| v.parse::<u64>().ok())
+        .map(|n| n.div_ceil(2));
+    match half {
+        Some(half) => {
+            let _ = io::copy(&mut conn.by_ref().take(half), &mut io::sink());
+        }
+        None => {
+            if let Ok(buf) = conn.fill_buf() {
+                let n = buf.len().div_ceil(2);
+                conn.consume(n);
+            }
+        }
+    }
+}
+
 /// Applies `pause` and `delay` to an event POST. False if the server shut
-/// down meanwhile.
-fn stall(shared: &Shared) -> bool {
+/// down or restarted meanwhile.
+fn stall(shared: &Shared, stop: &Stop) -> bool {
     let mut state = shared.lock();
-    while state.faults.paused && !shared.is_shutdown() {
+    if state.faults.paused || !state.faults.delay.is_zero() {
+        state.stats.stalled += 1;
+    }
+    while state.faults.paused && !stop.is_set() {
         state = shared
             .changed
             .wait_timeout(state, Duration::from_millis(50))
@@ -146,25 +190,14 @@ fn stall(shared: &Shared) -> bool {
     }
     let until = Instant::now() + state.faults.delay;
     drop(state);
-    while !shared.is_shutdown() {
+    while !stop.is_set() {
         let left = until.saturating_duration_since(Instant::now());
         if left.is_zero() {
             break;
         }
         thread::sleep(left.min(Duration::from_millis(20)));
     }
-    !shared.is_shutdown()
-}
-
-fn take_drop_fault(shared: &Shared) -> bool {
-    let mut state = shared.lock();
-    if state.faults.drop == 0 {
-        return false;
-    }
-    state.faults.drop -= 1;
-    state.stats.dropped += 1;
-    shared.changed.notify_all();
-    true
+    !stop.is_set()
 }
 
 fn count_response(shared: &Shared, status: u16, code: Option<i64>) {

@@ -13,7 +13,7 @@
 //! - [`HecTestConfig`]: tokens, indexer acknowledgement, allowed indexes;
 //!   fixed once the server starts (faults are not: they live on the handle).
 //! - [`RequestStats`]: counts of requests, statuses, HEC codes, gzip bodies,
-//!   connections (keep-alive reuse), largest body and batch.
+//!   connections (keep-alive reuse), largest body and batch, faults that hit.
 //!
 //! ## Protocol
 //! - `POST /services/collector`, `/services/collector/event`,
@@ -40,6 +40,26 @@
 //!   forgotten (later polls say false), and unknown ids are false.
 //! - `GET /services/collector/health` → 200 code 17 (503 code 9 while a busy
 //!   fault is armed). Any other path → 404.
+//!
+//! ## Faults
+//! Armed on the handle at any time; the counted ones apply to the next event
+//! POSTs in arrival order. [`busy_next`](HecTestServer::busy_next) (503
+//! code 9), [`too_many_next`](HecTestServer::too_many_next) (429),
+//! [`drop_next`](HecTestServer::drop_next) (body read, then closed without a
+//! response), [`reset_next`](HecTestServer::reset_next) (head and part of
+//! the body read, then an RST), [`delay`](HecTestServer::delay) and
+//! [`pause`](HecTestServer::pause) (stalls before the body is read),
+//! [`lose_acks_next`](HecTestServer::lose_acks_next) (accepted, never
+//! indexed), and [`restart`](HecTestServer::restart): every connection and
+//! the listener close, and the server listens again on the same port.
+//! Stored events survive a restart, as indexed data does; the channels and
+//! their pending acks do not (Splunk keeps them in memory). After a restart
+//! a channel is unknown, and the server answers for it as Splunk does for a
+//! channel it has never seen (and as Vector's Splunk-compatible source
+//! does): an ack poll on it gets 200 with every id `false`, and an event
+//! POST on it creates it afresh, its ack ids counting again from 0. A
+//! client therefore cannot tell a forgotten ack from one still pending; it
+//! learns only by timing out (and sending again).
 //!
 //! Choices of this test server where Splunk documents nothing: a fault's 429
 //! reply is `{"text":"Too many requests"}`; a body over
@@ -73,7 +93,9 @@
 //! assert_eq!(server.events()[0]["event"]["risk"], 0.9);
 //! ```
 
+mod config;
 mod conn;
+mod faults;
 mod http;
 mod protocol;
 mod transport;
@@ -89,120 +111,9 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-/// The token [`HecTestConfig::default`] accepts.
-pub const TEST_TOKEN: &str = "00000000-1111-2222-3333-444444444444";
-
-/// A callback that sees every envelope as it enters the store.
-pub type OnStore = Arc<dyn Fn(&Value) + Send + Sync>;
-
-/// How a [`HecTestServer`] behaves; fixed once it starts.
-///
-/// Defaults: one valid token [`TEST_TOKEN`], acknowledgement off, acks true
-/// on the first poll, every index allowed, bodies up to 800 MiB (Splunk's
-/// default `max_content_length`), no request log.
-#[derive(Clone)]
-pub struct HecTestConfig {
-    tokens: Vec<String>,
-    disabled_tokens: Vec<String>,
-    acks: bool,
-    ack_after_polls: u32,
-    allowed_indexes: Option<Vec<String>>,
-    max_content_length: usize,
-    log_requests: bool,
-    on_store: Option<OnStore>,
-}
-
-impl Default for HecTestConfig {
-    fn default() -> Self {
-        Self::new(TEST_TOKEN)
-    }
-}
-
-impl fmt::Debug for HecTestConfig {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("HecTestConfig")
-            .field("tokens", &self.tokens.len())
-            .field("disabled_tokens", &self.disabled_tokens.len())
-            .field("acks", &self.acks)
-            .field("ack_after_polls", &self.ack_after_polls)
-            .field("allowed_indexes", &self.allowed_indexes)
-            .field("max_content_length", &self.max_content_length)
-            .field("log_requests", &self.log_requests)
-            .field("on_store", &self.on_store.is_some())
-            .finish()
-    }
-}
-
-impl HecTestConfig {
-    /// A configuration accepting exactly `token`.
-    pub fn new(token: impl Into<String>) -> Self {
-        Self {
-            tokens: vec![token.into()],
-            disabled_tokens: Vec::new(),
-            acks: false,
-            ack_after_polls: 0,
-            allowed_indexes: None,
-            max_content_length: 800 * 1024 * 1024,
-            log_requests: false,
-            on_store: None,
-        }
-    }
-
-    /// Accepts `token` as well.
-    pub fn token(mut self, token: impl Into<String>) -> Self {
-        self.tokens.push(token.into());
-        self
-    }
-
-    /// Knows `token` but answers 403 code 1 "Token disabled" for it.
-    pub fn disabled_token(mut self, token: impl Into<String>) -> Self {
-        self.disabled_tokens.push(token.into());
-        self
-    }
-
-    /// Turns indexer acknowledgement on or off (default off).
-    pub fn acks(mut self, on: bool) -> Self {
-        self.acks = on;
-        self
-    }
-
-    /// How many ack polls report an ack false before it turns true (default
-    /// 0: true on the first poll). [`HecTestServer::ack_after_polls`] changes
-    /// it later.
-    pub fn ack_after_polls(mut self, polls: u32) -> Self {
-        self.ack_after_polls = polls;
-        self
-    }
-
-    /// Allows only these indexes in envelopes' `index` field (default: any);
-    /// others get 400 code 7 "Incorrect index".
-    pub fn allowed_indexes<I, S>(mut self, indexes: I) -> Self
-    where
-        I: IntoIterator<Item = S>,
-        S: Into<String>,
-    {
-        self.allowed_indexes = Some(indexes.into_iter().map(Into::into).collect());
-        self
-    }
-
-    /// The largest body accepted, in bytes as sent (default 800 MiB).
-    pub fn max_content_length(mut self, bytes: usize) -> Self {
-        self.max_content_length = bytes;
-        self
-    }
-
-    /// Prints one line per request to stderr (default off).
-    pub fn log_requests(mut self, on: bool) -> Self {
-        self.log_requests = on;
-        self
-    }
-
-    /// Calls `f` with every envelope as it enters the store, in store order.
-    pub fn on_store(mut self, f: impl Fn(&Value) + Send + Sync + 'static) -> Self {
-        self.on_store = Some(Arc::new(f));
-        self
-    }
-}
+pub use config::{HecTestConfig, OnStore, TEST_TOKEN};
+use faults::Faults;
+use transport::Stop;
 
 /// What a [`HecTestServer`] has seen so far.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -219,6 +130,14 @@ pub struct RequestStats {
     pub by_code: BTreeMap<i64, u64>,
     /// Event POSTs answered by closing the connection ([`HecTestServer::drop_next`]).
     pub dropped: u64,
+    /// Event POSTs cut mid-body by an RST ([`HecTestServer::reset_next`]).
+    pub reset: u64,
+    /// Event POSTs held by [`HecTestServer::pause`] or [`HecTestServer::delay`].
+    pub stalled: u64,
+    /// Accepted event POSTs whose ack was lost ([`HecTestServer::lose_acks_next`]).
+    pub lost_acks: u64,
+    /// Restarts ([`HecTestServer::restart`]).
+    pub restarts: u64,
     /// Requests with `Content-Encoding: gzip`.
     pub gzip: u64,
     /// Requests with a chunked body.
@@ -245,18 +164,6 @@ impl RequestStats {
     }
 }
 
-/// Faults armed from the test thread; the counters count down per event POST.
-#[derive(Debug, Default)]
-struct Faults {
-    busy: u32,
-    too_many: u32,
-    drop: u32,
-    lose_acks: u32,
-    delay: Duration,
-    paused: bool,
-    ack_after_polls: u32,
-}
-
 /// One ack id's fate.
 #[derive(Debug)]
 enum Ack {
@@ -274,7 +181,12 @@ struct Channel {
 
 #[derive(Default)]
 struct State {
+    /// Stored envelopes, if [`HecTestConfig::keep_events`].
     stored: Vec<Value>,
+    /// Envelopes stored, kept or not.
+    stored_count: usize,
+    /// Counts restarts: requests on connections of an earlier epoch store nothing.
+    epoch: u64,
     stats: RequestStats,
     faults: Faults,
     channels: HashMap<String, Channel>,
@@ -296,18 +208,49 @@ impl Shared {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn is_shutdown(&self) -> bool {
-        self.shutdown.load(Ordering::SeqCst)
-    }
-
     /// Moves accepted envelopes into the store (state already locked).
     fn store(&self, state: &mut State, events: Vec<Value>) {
         if let Some(f) = &self.config.on_store {
             events.iter().for_each(|e| f(e));
         }
-        state.stored.extend(events);
+        state.stored_count += events.len();
+        if self.config.keep_events {
+            state.stored.extend(events);
+        }
         self.changed.notify_all();
     }
+}
+
+/// The accepting thread of one listener (one per restart).
+struct Acceptor {
+    thread: JoinHandle<()>,
+    stop: Stop,
+}
+
+/// Starts accepting on `listener` for connections of `epoch`.
+fn spawn_acceptor(
+    listener: TcpListener,
+    shared: &Arc<Shared>,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    epoch: u64,
+) -> io::Result<Acceptor> {
+    let stop = Stop::new(shared.shutdown.clone());
+    let thread = {
+        let (shared, stop) = (shared.clone(), stop.clone());
+        thread::Builder::new()
+            .name("hec-test-accept".into())
+            .spawn(move || conn::accept_loop(listener, shared, tls, stop, epoch))?
+    };
+    Ok(Acceptor { thread, stop })
+}
+
+/// Wakes a blocking `accept` on `addr` so its loop can see its stop flag;
+/// false if nothing could connect.
+fn wake(mut addr: SocketAddr) -> bool {
+    if addr.ip().is_unspecified() {
+        addr.set_ip([127, 0, 0, 1].into());
+    }
+    TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_ok()
 }
 
 /// A running HEC test server on loopback. Not Splunk: see the
@@ -323,7 +266,9 @@ pub struct HecTestServer {
     addr: SocketAddr,
     scheme: &'static str,
     cert_pem: Option<String>,
-    acceptor: Option<JoinHandle<()>>,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    /// The current listener's thread; replaced by a restart.
+    acceptor: Mutex<Option<Acceptor>>,
 }
 
 impl fmt::Debug for HecTestServer {
@@ -370,18 +315,14 @@ impl HecTestServer {
             shutdown: Arc::new(AtomicBool::new(false)),
         });
         let tls_config = identity.as_ref().map(|i| i.config.clone());
-        let acceptor = {
-            let shared = shared.clone();
-            thread::Builder::new()
-                .name("hec-test-accept".into())
-                .spawn(move || conn::accept_loop(listener, shared, tls_config))?
-        };
+        let acceptor = spawn_acceptor(listener, &shared, tls_config.clone(), 0)?;
         Ok(Self {
             shared,
             addr,
             scheme: if tls { "https" } else { "http" },
             cert_pem: identity.map(|i| i.cert_pem),
-            acceptor: Some(acceptor),
+            tls: tls_config,
+            acceptor: Mutex::new(Some(acceptor)),
         })
     }
 
@@ -406,14 +347,15 @@ impl HecTestServer {
         self.cert_pem.as_deref()
     }
 
-    /// The stored envelopes, in store order.
+    /// The stored envelopes, in store order (none unless
+    /// [`HecTestConfig::keep_events`]).
     pub fn events(&self) -> Vec<Value> {
         self.shared.lock().stored.clone()
     }
 
     /// How many envelopes are stored.
     pub fn event_count(&self) -> usize {
-        self.shared.lock().stored.len()
+        self.shared.lock().stored_count
     }
 
     /// Envelopes stored whose ack id has not been reported true yet.
@@ -449,7 +391,7 @@ impl HecTestServer {
 
     /// Waits until at least `n` envelopes are stored; false on timeout.
     pub fn wait_for_events(&self, n: usize, timeout: Duration) -> bool {
-        self.wait_until(timeout, |s| s.stored.len() >= n)
+        self.wait_until(timeout, |s| s.stored_count >= n)
     }
 
     fn wait_until(&self, timeout: Duration, done: impl Fn(&State) -> bool) -> bool {
@@ -470,59 +412,6 @@ impl HecTestServer {
         true
     }
 
-    fn faults(&self, f: impl FnOnce(&mut Faults)) {
-        f(&mut self.shared.lock().faults);
-        self.shared.changed.notify_all();
-    }
-
-    /// The next `n` event POSTs get 503 code 9 "Server is busy"; the health
-    /// endpoint says busy until they are used up.
-    pub fn busy_next(&self, n: u32) {
-        self.faults(|f| f.busy = n);
-    }
-
-    /// The next `n` event POSTs get HTTP 429.
-    pub fn too_many_next(&self, n: u32) {
-        self.faults(|f| f.too_many = n);
-    }
-
-    /// The next `n` event POSTs are read in full, then the connection is
-    /// closed without a response; nothing is stored.
-    pub fn drop_next(&self, n: u32) {
-        self.faults(|f| f.drop = n);
-    }
-
-    /// Every event POST from now on waits `d` after its head arrives and
-    /// before its body is read (so before anything is stored).
-    /// `Duration::ZERO` turns it off.
-    pub fn delay(&self, d: Duration) {
-        self.faults(|f| f.delay = d);
-    }
-
-    /// The next `n` accepted event POSTs (with acks on) get an ack id that
-    /// never turns true; their events are discarded, as if never indexed.
-    pub fn lose_acks_next(&self, n: u32) {
-        self.faults(|f| f.lose_acks = n);
-    }
-
-    /// Acks of event POSTs accepted from now on report false for `polls`
-    /// polls before turning true.
-    pub fn ack_after_polls(&self, polls: u32) {
-        self.faults(|f| f.ack_after_polls = polls);
-    }
-
-    /// Holds every event POST after its head arrives (counted by
-    /// [`requests_received`](Self::requests_received)) and before its body is
-    /// read, until [`resume`](Self::resume) or drop.
-    pub fn pause(&self) {
-        self.faults(|f| f.paused = true);
-    }
-
-    /// Lets paused event POSTs go on.
-    pub fn resume(&self) {
-        self.faults(|f| f.paused = false);
-    }
-
     /// From now on answers 403 code 1 "Token disabled" for `token`.
     pub fn disable_token(&self, token: &str) {
         self.shared.lock().disabled_tokens.insert(token.to_string());
@@ -538,15 +427,16 @@ impl Drop for HecTestServer {
     fn drop(&mut self) {
         self.shared.shutdown.store(true, Ordering::SeqCst);
         self.shared.changed.notify_all();
-        let mut wake = self.addr;
-        if wake.ip().is_unspecified() {
-            wake.set_ip([127, 0, 0, 1].into());
-        }
+        let acceptor = self
+            .acceptor
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
         // Wake the blocking accept; if that fails, leave the thread behind
         // rather than hang the test.
-        if TcpStream::connect_timeout(&wake, Duration::from_secs(1)).is_ok() {
-            if let Some(t) = self.acceptor.take() {
-                let _ = t.join();
+        if let Some(a) = acceptor {
+            if wake(self.addr) {
+                let _ = a.thread.join();
             }
         }
     }

@@ -68,6 +68,16 @@ impl Reply {
     fn success() -> Self {
         Self::hec(200, 0, "Success")
     }
+
+    /// No reply at all: the server restarted while the request was being
+    /// handled (status 0 never reaches the wire).
+    fn gone() -> Self {
+        Self {
+            status: 0,
+            code: None,
+            body: String::new(),
+        }
+    }
 }
 
 /// `{"text":text}` as bytes.
@@ -75,9 +85,20 @@ pub(super) fn text_body(text: &str) -> Vec<u8> {
     format!(r#"{{"text":{}}}"#, Value::from(text)).into_bytes()
 }
 
-/// Answers one request whose body has been read.
-pub(super) fn handle(shared: &Shared, route: Route, req: &Request, body: &[u8]) -> Reply {
-    match (route, req.method.as_str()) {
+/// Answers one request whose body has been read, on a connection accepted
+/// in server epoch `epoch`; `None` if the server has restarted since (the
+/// connection then closes without an answer and nothing is stored).
+pub(super) fn handle(
+    shared: &Shared,
+    route: Route,
+    req: &Request,
+    body: &[u8],
+    epoch: u64,
+) -> Option<Reply> {
+    if shared.lock().epoch != epoch {
+        return None;
+    }
+    let reply = match (route, req.method.as_str()) {
         (Route::NotFound, _) => {
             Reply::hec(404, 404, "The requested URL was not found on this server.")
         }
@@ -88,10 +109,11 @@ pub(super) fn handle(shared: &Shared, route: Route, req: &Request, body: &[u8]) 
                 Reply::hec(200, 17, "HEC is healthy")
             }
         }
-        (Route::Event, "POST") => handle_event(shared, req, body).unwrap_or_else(|r| r),
+        (Route::Event, "POST") => handle_event(shared, req, body, epoch).unwrap_or_else(|r| r),
         (Route::Ack, "POST") => handle_ack(shared, req, body).unwrap_or_else(|r| r),
         _ => Reply::text(405, "Method not allowed"),
-    }
+    };
+    (reply.status != 0).then_some(reply)
 }
 
 /// Checks `Authorization: Splunk <token>`.
@@ -140,7 +162,7 @@ fn is_guid(s: &str) -> bool {
             .all(|(g, n)| g.len() == n && g.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-fn handle_event(shared: &Shared, req: &Request, body: &[u8]) -> Result<Reply, Reply> {
+fn handle_event(shared: &Shared, req: &Request, body: &[u8], epoch: u64) -> Result<Reply, Reply> {
     {
         let mut state = shared.lock();
         let faults = &mut state.faults;
@@ -159,6 +181,11 @@ fn handle_event(shared: &Shared, req: &Request, body: &[u8]) -> Result<Reply, Re
     let events = parse_envelopes(&decoded, shared.config.allowed_indexes.as_deref())?;
 
     let mut state = shared.lock();
+    // Checked under the same lock a restart takes: a request the restart
+    // overtook stores nothing.
+    if state.epoch != epoch {
+        return Err(Reply::gone());
+    }
     let stats = &mut state.stats;
     stats.max_decoded_body_bytes = stats.max_decoded_body_bytes.max(decoded.len());
     stats.max_events_per_request = stats.max_events_per_request.max(events.len());
@@ -167,7 +194,10 @@ fn handle_event(shared: &Shared, req: &Request, body: &[u8]) -> Result<Reply, Re
         return Ok(Reply::success());
     }
     let State {
-        faults, channels, ..
+        faults,
+        channels,
+        stats,
+        ..
     } = &mut *state;
     let channel = channels
         .entry(channel.expect("required with acks"))
@@ -176,6 +206,13 @@ fn handle_event(shared: &Shared, req: &Request, body: &[u8]) -> Result<Reply, Re
     channel.next_ack += 1;
     let (ack, indexed) = if faults.lose_acks > 0 {
         faults.lose_acks -= 1;
+        stats.lost_acks += 1;
+        if shared.config.log_requests {
+            eprintln!(
+                "hec-test-server: ack {id} lost, {} events discarded",
+                events.len()
+            );
+        }
         (Ack::Lost, None)
     } else {
         (

@@ -39,20 +39,48 @@ pub(super) fn self_signed() -> io::Result<Identity> {
     })
 }
 
+/// When a connection must end: the whole server shuts down, or the listener
+/// that accepted it is closed by a restart.
+#[derive(Clone)]
+pub(super) struct Stop {
+    server: Arc<AtomicBool>,
+    listener: Arc<AtomicBool>,
+}
+
+impl Stop {
+    /// A flag for a new listener of the server whose shutdown flag is `server`.
+    pub fn new(server: Arc<AtomicBool>) -> Self {
+        Self {
+            server,
+            listener: Arc::new(AtomicBool::new(false)),
+        }
+    }
+
+    /// Ends this listener and its connections (not the server).
+    pub fn close_listener(&self) {
+        self.listener.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether the server or this listener has stopped.
+    pub fn is_set(&self) -> bool {
+        self.server.load(Ordering::SeqCst) || self.listener.load(Ordering::SeqCst)
+    }
+}
+
 /// A TCP stream whose reads and writes block until data moves or the server
-/// shuts down (they poll the shutdown flag every [`POLL`]), so connection
-/// threads never outlive the server handle.
+/// (or its listener) stops (they poll the [`Stop`] flags every [`POLL`]), so
+/// connection threads never outlive the server handle or a restart.
 pub(super) struct PatientStream {
     tcp: TcpStream,
-    shutdown: Arc<AtomicBool>,
+    stop: Stop,
 }
 
 impl PatientStream {
-    pub fn new(tcp: TcpStream, shutdown: Arc<AtomicBool>) -> io::Result<Self> {
+    pub fn new(tcp: TcpStream, stop: Stop) -> io::Result<Self> {
         tcp.set_read_timeout(Some(POLL))?;
         tcp.set_write_timeout(Some(POLL))?;
         tcp.set_nodelay(true)?;
-        Ok(Self { tcp, shutdown })
+        Ok(Self { tcp, stop })
     }
 
     fn retry<T>(&mut self, mut op: impl FnMut(&mut TcpStream) -> io::Result<T>) -> io::Result<T> {
@@ -66,7 +94,7 @@ impl PatientStream {
                             | io::ErrorKind::Interrupted
                     ) =>
                 {
-                    if self.shutdown.load(Ordering::SeqCst) {
+                    if self.stop.is_set() {
                         return Err(io::Error::new(
                             io::ErrorKind::ConnectionAborted,
                             "HEC test server shutting down",
@@ -123,6 +151,13 @@ impl Stream {
     /// Ends the connection without a word: no TLS alert, just FIN/RST.
     pub fn abort(&mut self) {
         let _ = self.tcp().shutdown(Shutdown::Both);
+    }
+
+    /// Resets the connection: `SO_LINGER` 0, so closing the socket (when
+    /// `self` is dropped) sends an RST instead of a FIN, discarding unread
+    /// and unsent data. No TLS alert either.
+    pub fn reset(self) {
+        let _ = socket2::SockRef::from(self.tcp()).set_linger(Some(Duration::ZERO));
     }
 
     fn tcp(&self) -> &TcpStream {

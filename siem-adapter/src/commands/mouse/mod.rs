@@ -159,3 +159,26 @@ fn gestures(a: &GesturesArgs) -> Result<i32> {
     );
     Ok(0)
 }
+
+/// An account name that can name its model file `<user>.json` in the models
+/// folder: no path separators, no leading dot (so no `..`), nothing else odd.
+pub(crate) fn is_model_file_name(user: &str) -> bool {
+    !user.is_empty()
+        && !user.starts_with('.')
+        && user
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '@'))
+}
+
+#[cfg(test)]
+mod name_tests {
+    #[test]
+    fn account_names_cannot_leave_the_models_folder() {
+        for ok in ["user7", "a.b@corp", "x-1_2"] {
+            assert!(super::is_model_file_name(ok), "{ok}");
+        }
+        for bad in ["", "..", "../x", "/etc/x", "a/b", ".hidden", "a\\b", "ü"] {
+            assert!(!super::is_model_file_name(bad), "{bad}");
+        }
+    }
+}

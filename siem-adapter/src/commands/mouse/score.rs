@@ -122,12 +122,7 @@ fn load_user(
     trust: &Trust,
     runtime: Option<&WasmRuntime>,
 ) -> std::result::Result<(Engine, String), String> {
-    let ok_name = !user.is_empty()
-        && !user.starts_with('.')
-        && user
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '@'));
-    if !ok_name {
+    if !super::is_model_file_name(user) {
         return Err(format!(
             "no model for account `{user}` (not a valid model file name)"
         ));

@@ -233,6 +233,11 @@ fn train_user(
     params: scorer_core::mouse::GestureParams,
     key: Option<&ed25519_dalek::SigningKey>,
 ) -> Result<()> {
+    if !super::is_model_file_name(user) {
+        bail!(
+            "account `{user}` cannot name a model file (letters, digits, _ - . @; no leading dot)"
+        );
+    }
     let names = feature_names();
     let own = &accounts[user];
     if own.len() < 10 {
