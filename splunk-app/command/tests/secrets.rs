@@ -41,12 +41,21 @@ fn the_session_key_never_reaches_logs_or_replies() {
             .env("RISKSCORE_CACHE_DIR", &cache)
             .env("SPLUNK_HOME", home.path())
             // Our crates at trace; wasmtime and cranelift at trace would log every instruction.
-            .env("RISKSCORE_LOG", "info,riskscore=trace,riskscore_command=trace,siem_adapter=trace")
+            .env(
+                "RISKSCORE_LOG",
+                "info,riskscore=trace,riskscore_command=trace,siem_adapter=trace",
+            )
             .env_remove("RISKSCORE_TRUSTED_KEYS");
         let run = run_process(cmd, s, std::time::Duration::from_secs(120), "riskscore");
         let stdout = String::from_utf8_lossy(&run.stdout);
-        assert!(!stdout.contains(SESSION_KEY), "{args:?}: the session key is in a reply");
-        assert!(!run.stderr.contains(SESSION_KEY), "{args:?}: the session key is on stderr");
+        assert!(
+            !stdout.contains(SESSION_KEY),
+            "{args:?}: the session key is in a reply"
+        );
+        assert!(
+            !run.stderr.contains(SESSION_KEY),
+            "{args:?}: the session key is on stderr"
+        );
     }
     let log = std::fs::read_to_string(home.path().join("var/log/splunk/riskscore.log"))
         .expect("the command logged under $SPLUNK_HOME");
