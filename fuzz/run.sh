@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(scpv2 input artifact wire signature)
+[ ${#targets[@]} -gt 0 ] || targets=(scpv2 input artifact wire serve signature)
 
 # cargo-fuzz passes -Z flags (sanitizers, coverage): nightly when installed,
 # else the stable toolchain with RUSTC_BOOTSTRAP=1.

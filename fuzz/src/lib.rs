@@ -6,9 +6,10 @@
 //! | target | input | what must hold |
 //! |---|---|---|
 //! | [`scpv2`] | what splunkd writes to the command's stdin | `riskscore` and `riskdrift` never panic or hang; what they write back is well-framed chunks |
-//! | [`input`] | an export file (JSON lines, Splunk export, results document, CSV, any of them gzipped) | the adapter's reader and a scoring worker never panic; every event out is a JSON object, scored or with `risk_error` |
+//! | [`input`] | an export file (JSON lines, Splunk export, results document, CSV, any of them gzipped) | the adapter's readers (the scoring pipeline's, and the record reader of `evaluate`, `train` and `mouse`) and a scoring worker never panic; every event out is a JSON object, scored or with `risk_error` |
 //! | [`artifact`] | a model artifact | loading never panics; a model that loads scores and explains without panicking |
 //! | [`wire`] | a host → guest batch buffer (the wasm ABI's `rs_score` and `rs_score_mouse`) | the guest-side decoders never panic; a batch they accept yields one result per row |
+//! | [`serve`] | a `POST /v1/score` body and its `Content-Type` | the body parser and scorer of `siem-adapter serve` never panic; every element comes back, in the request's shape, as valid JSON |
 //! | [`signature`] | an artifact's `integrity` member (digest, key id, signature) | verification never panics and accepts nothing but the real signature |
 //!
 //! The guest-side decoders are fuzzed natively: the wire code is plain Rust
@@ -119,8 +120,8 @@ pub fn scpv2(data: &[u8]) {
     assert_framed(&out);
 }
 
-fn worker() -> Worker {
-    let engine = Engine::load(
+fn worker_engine() -> Engine {
+    Engine::load(
         EngineKind::Native,
         THREAT_RF,
         &Trust {
@@ -129,7 +130,11 @@ fn worker() -> Worker {
         },
         None,
     )
-    .expect("the example model loads");
+    .expect("the example model loads")
+}
+
+fn worker() -> Worker {
+    let engine = worker_engine();
     let id = engine.describe().id.clone();
     Worker::new(engine, Renderer::new(OutputFields::default(), &id, None), 2)
 }
@@ -174,6 +179,63 @@ pub fn input(data: &[u8]) {
                     .unwrap_or_else(|e| panic!("an event out is not JSON: {e}"));
                 assert!(event.is_object(), "an event out is not an object");
                 start = end;
+            }
+        }
+    });
+}
+
+/// A `POST /v1/score` body. The first byte picks the `Content-Type`
+/// (none, JSON, JSON lines, form), the rest is the body.
+pub fn serve(data: &[u8]) {
+    use siem_adapter::serve::body::{self, Item, Shape};
+    let Some((&choice, bytes)) = data.split_first() else {
+        return;
+    };
+    let content_type = match choice % 4 {
+        0 => None,
+        1 => Some("application/json; charset=utf-8"),
+        2 => Some("application/x-ndjson"),
+        _ => Some("application/x-www-form-urlencoded"),
+    };
+    let Ok(parsed) = body::parse(bytes, content_type) else {
+        return;
+    };
+    let n = parsed.items.len();
+    let events = parsed
+        .items
+        .iter()
+        .filter(|i| matches!(i, Item::Event(_)))
+        .count();
+    thread_local! {
+        static ENGINE: std::cell::RefCell<(Engine, Renderer)> = std::cell::RefCell::new({
+            let w = worker_engine();
+            let id = w.describe().id.clone();
+            (w, Renderer::new(OutputFields::default(), &id, None))
+        });
+    }
+    ENGINE.with(|e| {
+        let (engine, renderer) = &mut *e.borrow_mut();
+        let scored = body::score(parsed, engine, renderer, 2, false);
+        let c = scored.counts;
+        assert_eq!((c.scored + c.errored) as usize, n, "every element answered");
+        assert!(c.scored as usize <= events);
+        let out = scored.body();
+        match scored.shape {
+            Shape::Object | Shape::Array => {
+                let v: serde_json::Value =
+                    serde_json::from_slice(&out).expect("the answer is JSON");
+                let got = v.as_array().map_or(1, Vec::len);
+                assert_eq!(got, n, "one answer per element");
+            }
+            Shape::Lines => {
+                let lines = out.split(|b| *b == b'\n').filter(|l| !l.is_empty());
+                let mut got = 0;
+                for l in lines {
+                    serde_json::from_slice::<serde_json::Value>(l)
+                        .expect("each answer line is JSON");
+                    got += 1;
+                }
+                assert_eq!(got, n, "one answer line per element");
             }
         }
     });

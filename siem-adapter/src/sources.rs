@@ -53,7 +53,14 @@ pub enum InputFormat {
 
 /// Open `path` (`-` = stdin) as a stream of records.
 pub fn read_events(path: &Path, format: InputFormat) -> Result<Box<dyn Iterator<Item = Record>>> {
-    let mut input = open_input(path)?;
+    read_events_from(open_input(path)?, format)
+}
+
+/// [`read_events`] of an already opened (and, if need be, gunzipped) input.
+pub fn read_events_from(
+    mut input: Box<dyn BufRead + Send>,
+    format: InputFormat,
+) -> Result<Box<dyn Iterator<Item = Record>>> {
     let format = match format {
         InputFormat::Auto => {
             let head = input.fill_buf()?;

@@ -273,6 +273,30 @@ fn wire() -> Result<usize> {
     Ok(c.written)
 }
 
+fn serve() -> Result<usize> {
+    let mut c = Corpus::new("serve")?;
+    let rows = alerts(4)?;
+    let with = |t: u8, bytes: &[u8]| [&[t][..], bytes].concat();
+    c.seed(
+        "object",
+        &with(1, serde_json::to_string(&rows[0])?.as_bytes()),
+    )?;
+    let mut array = serde_json::to_value(&rows)?;
+    array.as_array_mut().unwrap().push(json!(42));
+    c.seed(
+        "array-with-a-number",
+        &with(0, array.to_string().as_bytes()),
+    )?;
+    let mut lines: String = rows
+        .iter()
+        .map(|r| serde_json::to_string(r).unwrap() + "\n")
+        .collect();
+    lines.push_str("{\"broken\":\n\n[1]\n");
+    c.seed("json-lines", &with(2, lines.as_bytes()))?;
+    c.seed("form-type", &with(3, lines.as_bytes()))?;
+    Ok(c.written)
+}
+
 fn signature() -> Result<usize> {
     let mut c = Corpus::new("signature")?;
     let lr: Value = serde_json::from_slice(&std::fs::read(
@@ -296,6 +320,7 @@ fn main() -> Result<()> {
         ("input", input()?),
         ("artifact", artifact()?),
         ("wire", wire()?),
+        ("serve", serve()?),
         ("signature", signature()?),
     ] {
         println!("fuzz/corpus/{target}: {n} seeds");
