@@ -188,8 +188,20 @@ fn bad_inputs_are_reported_per_event_and_nothing_is_lost() {
     let input = dir.path().join("bad.jsonl");
     std::fs::write(&input, &bytes).unwrap();
     let out = dir.path().join("out.jsonl");
+    // The 50 MB line is over the default --max-line-bytes (16 MiB): it comes
+    // out in its place with risk_error and a short _raw, and reading goes on.
+    assert_eq!(score(&input, &out, &[]).status.code(), Some(1));
+    let capped = lines(&out);
+    assert_eq!(capped.len(), 8, "every line comes out");
+    let e = capped[4]["risk_error"].as_str().unwrap();
+    assert!(e.contains("--max-line-bytes"), "{e}");
+    assert_eq!(capped[4]["_raw"].as_str().unwrap().len(), 1000);
+    assert!(capped[7]["model_output_risk_score"].as_f64().is_some());
+    // Allowed by a higher limit, it is scored and kept whole.
     assert_eq!(
-        score(&input, &out, &[]).status.code(),
+        score(&input, &out, &["--max-line-bytes", "100000000"])
+            .status
+            .code(),
         Some(1),
         "errored events make the exit status 1"
     );
