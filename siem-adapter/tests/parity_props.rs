@@ -85,22 +85,24 @@ fn artifact(seed: u64) -> Vec<u8> {
             json!({"type": "random_forest", "trees": (0..r.gen_range(1..5)).map(|_| tree(r, w)).collect::<Vec<_>>()}),
             json!({"kind": "identity"}),
         ),
-        _ => (
-            json!({"type": "kmeans", "centroids": (0..r.gen_range(1..4)).map(|_| (0..w).map(|_| r.gen_range(-2.0..2.0)).collect::<Vec<f64>>()).collect::<Vec<_>>(), "cluster_risk": [0.1, 0.5, 0.9]}),
-            json!({"kind": "identity"}),
-        ),
+        _ => {
+            let k = r.gen_range(1..4);
+            let centroids: Vec<Vec<f64>> = (0..k)
+                .map(|_| (0..w).map(|_| r.gen_range(-2.0..2.0)).collect())
+                .collect();
+            let risk: Vec<f64> = (0..k).map(|i| i as f64 / k as f64).collect();
+            (
+                json!({"type": "kmeans", "centroids": centroids, "cluster_risk": risk}),
+                json!({"kind": "identity"}),
+            )
+        }
     };
-    let mut doc = json!({
+    let doc = json!({
         "format": "riskscore-model", "format_version": 1,
         "metadata": {"name": format!("random{seed}"), "version": "1", "created": "2026-11-22T00:00:00Z", "approval": "draft"},
         "schema": schema, "estimator": estimator,
         "output": {"score": score, "threshold": r.gen_range(0.05..0.95)},
     });
-    if let Some(c) = doc["estimator"].get_mut("centroids") {
-        let k = c.as_array().unwrap().len();
-        doc["estimator"]["cluster_risk"] =
-            json!((0..k).map(|i| i as f64 / k as f64).collect::<Vec<_>>());
-    }
     serde_json::to_vec(&doc).unwrap()
 }
 

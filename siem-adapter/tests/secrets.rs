@@ -124,15 +124,14 @@ fn the_hec_token_appears_in_no_output_log_or_file() {
     assert!(healthy.event_count() > 0);
 
     // 4. The token given through the environment instead of a file.
-    let mut c = score(d, &healthy.url(), &[]);
+    let c = score(d, &healthy.url(), &[]);
     let args: Vec<_> = c.get_args().map(|a| a.to_os_string()).collect();
     let at = args.iter().position(|a| a == "--hec-token-file").unwrap();
     let mut e = Command::new(env!("CARGO_BIN_EXE_siem-adapter"));
     e.args(&args[..at])
         .args(&args[at + 2..])
         .env("RISKSCORE_HEC_TOKEN", TOKEN);
-    c = e;
-    seen.run("token from env", c);
+    seen.run("token from env", e);
 
     seen.files(d, &[&token_file]);
     let metrics = std::fs::read_to_string(d.join("metrics.prom")).unwrap();
