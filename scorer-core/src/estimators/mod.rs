@@ -19,6 +19,7 @@ mod kmeans;
 mod linear;
 mod pca;
 mod random_forest;
+mod ranked;
 pub(crate) mod tree;
 
 use serde::{Deserialize, Serialize};

@@ -14,6 +14,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::ranked::RankedForest;
 use crate::{Error, Result};
 
 /// Deepest tree accepted.
@@ -194,6 +195,7 @@ pub(crate) fn pack_forest<T: StoredTree>(
         let v = values(t, &path, &depth)?;
         forest.push(&arrays, &v, &depth);
     }
+    forest.finish();
     Ok(forest)
 }
 
@@ -214,6 +216,8 @@ pub(crate) struct PackedForest {
     pub values: Vec<f64>,
     /// Per tree: (root index, max depth).
     pub trees: Vec<(u32, u32)>,
+    /// The same trees over threshold ranks, made by [`PackedForest::finish`].
+    ranked: Option<RankedForest>,
 }
 
 impl PackedForest {
@@ -255,10 +259,24 @@ impl PackedForest {
         self.trees.push((base, max_depth));
     }
 
+    /// Call once every tree is pushed: builds the ranked form that
+    /// [`PackedForest::accumulate`] walks when the forest fits it.
+    pub fn finish(&mut self) {
+        self.ranked = RankedForest::new(self);
+    }
+
     /// Add the per-row leaf value of every tree, in tree order, to `acc`.
-    /// `x` holds `acc.len()` rows of `width` columns. Rows advance in
-    /// lock-step, a block at a time, so each tree stays hot in cache.
+    /// `x` holds `acc.len()` rows of `width` columns.
     pub fn accumulate(&self, x: &[f64], width: usize, acc: &mut [f64]) {
+        match &self.ranked {
+            Some(ranked) => ranked.accumulate(self, x, width, acc),
+            None => self.accumulate_f64(x, width, acc),
+        }
+    }
+
+    /// [`PackedForest::accumulate`] on the f64 nodes. Rows advance in
+    /// lock-step, a block at a time, so each tree stays hot in cache.
+    pub fn accumulate_f64(&self, x: &[f64], width: usize, acc: &mut [f64]) {
         // Rows go through the forest a block at a time (each tree's nodes are
         // read once per block) and through a tree GROUP rows at a time, their
         // node indices held in registers, all rows of a group stepping together
@@ -348,9 +366,15 @@ mod tests {
         f.push(&t, &[0.5, 0.1, 0.9], &d);
         f.push(&t, &[0.5, 0.2, 0.8], &d);
         let x = [0.0, 0.5, 0.0, 0.6, 9.0, -1.0];
+        let want = [0.1 + 0.2, 0.9 + 0.8, 0.1 + 0.2];
         let mut acc = [0.0; 3];
         f.accumulate(&x, 2, &mut acc);
-        assert_eq!(acc, [0.1 + 0.2, 0.9 + 0.8, 0.1 + 0.2]);
+        assert_eq!(acc, want);
+        f.finish();
+        assert!(f.ranked.is_some());
+        let mut acc = [0.0; 3];
+        f.accumulate(&x, 2, &mut acc);
+        assert_eq!(acc, want);
     }
 
     #[test]

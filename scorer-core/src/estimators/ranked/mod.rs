@@ -1,0 +1,315 @@
+//! A packed forest re-expressed over threshold ranks: the same decisions in
+//! half the bytes and fewer instructions, which is what makes large forests
+//! fast.
+//!
+//! For every feature the forest splits on, its distinct thresholds are sorted
+//! once at load ([`cuts`]). A value `x` is replaced by its rank, the number of
+//! cuts strictly below it, and a split on the cut of rank `k` sends a row
+//! right exactly when `rank(x) > k`, because `x > cut[k]` ⇔ `cut[k] < x`
+//! ⇔ `k < rank(x)` for sorted distinct cuts. The decision is therefore the
+//! f64 comparison itself, not an approximation: NaN ranks 0 and goes left (as
+//! `NaN > t` is false), and ±0.0 compare as f64 does.
+//!
+//! Scoring a batch: rank a block of rows (every used feature, once), then let
+//! groups of rows walk a few trees at a time, their node indices in registers
+//! and their sums in registers across those trees. A node is one u64
+//! ({cell, rank, left}) read with one load; a step is load, extract, compare,
+//! add-with-carry. Trees are summed per row in tree order, as
+//! [`PackedForest::accumulate_f64`] does: results are bit-identical. Figures and
+//! what was tried: BENCHMARKS.md, issue [1/8].
+
+mod cuts;
+
+use super::tree::PackedForest;
+use cuts::Cuts;
+
+/// Cuts per feature must rank in a u16 below the leaves' `LEAF` rank.
+const MAX_CUTS: usize = u16::MAX as usize - 1;
+/// Most columns split on: a column's first cell, column × GROUP, is a u16.
+const MAX_COLUMNS: usize = u16::MAX as usize / GROUP;
+/// Rank stored in leaves: no row's rank exceeds it, so leaves loop to themselves.
+const LEAF: u16 = u16::MAX;
+
+/// Rows ranked and walked at a time (the adapter's batch): the block's ranks,
+/// 4 bytes a cell, stay in L2.
+const BLOCK: usize = 1024;
+/// Rows walking together, their node indices in registers: enough independent
+/// load chains to hide the L1 latency, few enough not to spill.
+const GROUP: usize = 10;
+/// Trees a group walks before the next group: their nodes stay in L2 and the
+/// group's sums in registers, so the block's ranks stream once per TREES trees.
+const TREES: usize = 4;
+
+/// One ranked node in one u64, read with a single load: bits 0..16 the used
+/// column times GROUP (its first cell in a group's ranks), 16..32 the rank of
+/// the split's threshold among that column's cuts, 32..64 the left child (the
+/// right child is `left + 1`). A step is six instructions on x86-64: load,
+/// copy, extract the cell, shift out `left`, compare, add-with-carry.
+#[derive(Debug, Clone, Copy)]
+struct RankedNode(u64);
+
+impl RankedNode {
+    fn new(column: u16, rank: u16, left: u32) -> RankedNode {
+        let cell = u64::from(column) * GROUP as u64;
+        debug_assert!(cell <= 0xffff);
+        RankedNode(cell | u64::from(rank) << 16 | u64::from(left) << 32)
+    }
+    #[inline(always)]
+    fn cell(self) -> usize {
+        (self.0 & 0xffff) as usize
+    }
+    /// The low half, `rank << 16 | cell`: a row's shifted rank `r << 16`
+    /// exceeds it exactly when `r > rank`, so one compare does the split.
+    #[inline(always)]
+    fn split(self) -> u32 {
+        self.0 as u32
+    }
+    #[inline(always)]
+    fn left(self) -> usize {
+        (self.0 >> 32) as usize
+    }
+}
+
+/// The ranked form of a [`PackedForest`] (same node indices).
+#[derive(Debug, Clone)]
+pub(crate) struct RankedForest {
+    nodes: Vec<RankedNode>,
+    /// The used columns (in increasing matrix order) and their cuts.
+    cuts: Cuts,
+}
+
+impl RankedForest {
+    /// The ranked form of `forest`, or `None` when it does not fit in 16-bit
+    /// ranks and cells (over 65,534 distinct thresholds on one feature, or
+    /// over 8,191 features split on); the f64 walk is then used.
+    pub fn new(forest: &PackedForest) -> Option<RankedForest> {
+        let internal = |n: &&super::tree::Node| n.threshold.is_finite();
+        // Used columns, in increasing order.
+        let mut columns: Vec<u32> = forest
+            .nodes
+            .iter()
+            .filter(internal)
+            .map(|n| n.feature)
+            .collect();
+        columns.sort_unstable();
+        columns.dedup();
+        if columns.len() > MAX_COLUMNS {
+            return None;
+        }
+        let mut per_column: Vec<Vec<f64>> = vec![Vec::new(); columns.len()];
+        let column_of = |feature: u32| columns.binary_search(&feature).ok();
+        for n in forest.nodes.iter().filter(internal) {
+            per_column[column_of(n.feature)?].push(n.threshold);
+        }
+        let mut cuts = Cuts::default();
+        for (&column, c) in columns.iter().zip(&mut per_column) {
+            // Thresholds are finite (checked at load): total order is f64's.
+            c.sort_unstable_by(f64::total_cmp);
+            // -0.0 and 0.0 are one cut for `<`, as for the f64 walk.
+            c.dedup_by(|a, b| a == b);
+            if c.len() > MAX_CUTS {
+                return None;
+            }
+            cuts.push(column, c);
+        }
+        let nodes = forest
+            .nodes
+            .iter()
+            .map(|n| {
+                if !n.threshold.is_finite() {
+                    return RankedNode::new(0, LEAF, n.left);
+                }
+                let column = column_of(n.feature).expect("column collected above");
+                let rank = cuts.of(column).partition_point(|t| *t < n.threshold);
+                RankedNode::new(column as u16, rank as u16, n.left)
+            })
+            .collect();
+        Some(RankedForest { nodes, cuts })
+    }
+
+    /// Add each row's leaf value of every tree, in tree order, to `acc`;
+    /// `forest` is the packed forest this was made from.
+    pub fn accumulate(&self, forest: &PackedForest, x: &[f64], width: usize, acc: &mut [f64]) {
+        assert!(width > 0 && x.len() >= acc.len() * width);
+        assert_eq!(self.nodes.len(), forest.nodes.len());
+        assert_eq!(forest.values.len(), forest.nodes.len());
+        let used = self.cuts.len().max(1);
+        let stride = used * GROUP;
+        let mut ranks = vec![0u32; BLOCK.min(acc.len()).div_ceil(GROUP) * stride];
+        let nodes = &self.nodes[..];
+        let values = &forest.values[..];
+        for (b, acc_block) in acc.chunks_mut(BLOCK).enumerate() {
+            let nb = acc_block.len();
+            let rows = &x[b * BLOCK * width..];
+            self.rank_block(rows, width, nb, &mut ranks);
+            for trees in forest.trees.chunks(TREES) {
+                for (q, acc_group) in acc_block.chunks_mut(GROUP).enumerate() {
+                    let group = &ranks[q * stride..(q + 1) * stride];
+                    let mut sum: [f64; GROUP] =
+                        std::array::from_fn(|k| acc_group.get(k).copied().unwrap_or(0.0));
+                    for &(root, depth) in trees {
+                        let mut id = [root as usize; GROUP];
+                        for _ in 0..depth {
+                            for (k, id) in id.iter_mut().enumerate() {
+                                // SAFETY: node indices stay in `nodes` (children
+                                // were checked at load; leaves point to
+                                // themselves); a column is < used, so the cell is
+                                // < used * GROUP = group.len().
+                                let n = unsafe { *nodes.get_unchecked(*id) };
+                                let r = unsafe { *group.get_unchecked(n.cell() + k) };
+                                *id = n.left() + usize::from(r > n.split());
+                            }
+                        }
+                        for (s, id) in sum.iter_mut().zip(id) {
+                            // SAFETY: a walk ends on a node of the tree.
+                            *s += unsafe { *values.get_unchecked(id) };
+                        }
+                    }
+                    // A short last group's extra lanes walked padding: ignored.
+                    for (a, s) in acc_group.iter_mut().zip(sum) {
+                        *a = s;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Rank the used columns of `nb` rows into `ranks`: per group of GROUP
+    /// rows, column after column, the group's GROUP ranks side by side,
+    /// shifted left by 16 to compare with a node's `split()`. A column at a
+    /// time over the whole block, so its cut index stays in cache.
+    fn rank_block(&self, rows: &[f64], width: usize, nb: usize, ranks: &mut [u32]) {
+        let stride = self.cuts.len() * GROUP;
+        for c in 0..self.cuts.len() {
+            let column = self.cuts.column(c);
+            for q in 0..nb.div_ceil(GROUP) {
+                // A short last group repeats its last row.
+                let x: [f64; GROUP] =
+                    std::array::from_fn(|k| rows[(q * GROUP + k).min(nb - 1) * width + column]);
+                let at = q * stride + c * GROUP;
+                for (cell, r) in ranks[at..at + GROUP].iter_mut().zip(self.cuts.rank(c, x)) {
+                    *cell = r << 16;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::estimators::tree::TreeArrays;
+    use proptest::prelude::*;
+
+    /// A random valid tree over `width` columns with thresholds from `pool`.
+    fn tree(width: usize, splits: &[(usize, f64)]) -> TreeArrays {
+        // Grow breadth-first: each split turns the oldest leaf into a node.
+        let mut t = TreeArrays {
+            feature: vec![-2],
+            threshold: vec![-2.0],
+            left: vec![-1],
+            right: vec![-1],
+        };
+        let mut frontier = std::collections::VecDeque::from([0usize]);
+        for &(f, th) in splits {
+            let Some(i) = frontier.pop_front() else { break };
+            let n = t.feature.len() as i64;
+            t.feature[i] = (f % width) as i64;
+            t.threshold[i] = th;
+            t.left[i] = n;
+            t.right[i] = n + 1;
+            for _ in 0..2 {
+                t.feature.push(-2);
+                t.threshold.push(-2.0);
+                t.left.push(-1);
+                t.right.push(-1);
+            }
+            frontier.extend([n as usize, n as usize + 1]);
+        }
+        t
+    }
+
+    fn value() -> impl Strategy<Value = f64> {
+        prop_oneof![
+            4 => prop::sample::select(vec![-1.5, -0.0, 0.0, 0.25, 1.0, 3.0]),
+            2 => -4.0..4.0f64,
+            1 => Just(f64::NAN),
+            1 => Just(f64::INFINITY),
+            1 => Just(f64::NEG_INFINITY),
+        ]
+    }
+
+    /// Bit-identical sums to the f64 walk over several blocks, tree chunks
+    /// and a short last group.
+    #[test]
+    fn many_blocks_equal_f64_walk() {
+        let width = 3;
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut forest = PackedForest::default();
+        for k in 0..(2 * TREES + 1) {
+            let splits: Vec<(usize, f64)> = (0..40)
+                .map(|_| ((next() % 3) as usize, (next() % 200) as f64 / 50.0 - 2.0))
+                .collect();
+            let t = tree(width, &splits);
+            let depth = t.validate("t", width, &[]).unwrap();
+            let values: Vec<f64> = (0..t.len()).map(|i| (i * 3 + k) as f64 / 7.0).collect();
+            forest.push(&t, &values, &depth);
+        }
+        let rows = 2 * BLOCK + GROUP / 2 + 1;
+        let x: Vec<f64> = (0..rows * width)
+            .map(|_| match next() % 50 {
+                0 => f64::NAN,
+                1 => -0.0,
+                v => (v as f64 - 25.0) / 12.5,
+            })
+            .collect();
+        let mut want = vec![0.0; rows];
+        forest.accumulate_f64(&x, width, &mut want);
+        let ranked = RankedForest::new(&forest).unwrap();
+        let mut got = vec![0.0; rows];
+        ranked.accumulate(&forest, &x, width, &mut got);
+        assert!(got
+            .iter()
+            .zip(&want)
+            .all(|(a, b)| a.to_bits() == b.to_bits()));
+    }
+
+    proptest! {
+        /// The ranked walk gives bit-identical sums to the f64 walk, for
+        /// values equal to thresholds, between them, ±0, NaN and infinities.
+        #[test]
+        fn ranked_equals_f64_walk(
+            width in 1usize..5,
+            trees in prop::collection::vec(
+                prop::collection::vec((0usize..5, prop::sample::select(vec![-1.5, -0.0, 0.0, 0.25, 1.0, 3.0, 0.7])), 0..20),
+                1..6),
+            x in prop::collection::vec(value(), 1..400),
+        ) {
+            let mut forest = PackedForest::default();
+            for (k, splits) in trees.iter().enumerate() {
+                let t = tree(width, splits);
+                let depth = t.validate("t", width, &[]).unwrap();
+                let values: Vec<f64> = (0..t.len()).map(|i| (i * 7 + k) as f64 / 13.0).collect();
+                forest.push(&t, &values, &depth);
+            }
+            let rows = x.len() / width;
+            prop_assume!(rows > 0);
+            let x = &x[..rows * width];
+            let mut want = vec![0.0; rows];
+            forest.accumulate_f64(x, width, &mut want);
+            let ranked = RankedForest::new(&forest).unwrap();
+            let mut got = vec![0.0; rows];
+            ranked.accumulate(&forest, x, width, &mut got);
+            prop_assert_eq!(
+                got.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                want.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+            );
+        }
+    }
+}
