@@ -81,7 +81,7 @@ pub(crate) struct RankedForest {
 impl RankedForest {
     /// The ranked form of `forest`, or `None` when it does not fit in 16-bit
     /// ranks and cells (over 65,534 distinct thresholds on one feature, or
-    /// over 8,191 features split on); the f64 walk is then used.
+    /// over 6,553 features split on); the f64 walk is then used.
     pub fn new(forest: &PackedForest) -> Option<RankedForest> {
         let internal = |n: &&super::tree::Node| n.threshold.is_finite();
         // Used columns, in increasing order.
