@@ -208,6 +208,14 @@ pub(crate) struct Node {
     pub left: u32,
 }
 
+impl Node {
+    /// True for a split, false for a leaf (leaves carry `threshold = +inf`;
+    /// a split's threshold is finite, checked at load).
+    pub fn is_split(&self) -> bool {
+        self.threshold.is_finite()
+    }
+}
+
 /// A forest packed for scoring: all trees' nodes in one array.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct PackedForest {

@@ -69,7 +69,7 @@ impl Cuts {
         } else {
             (0.0, 0.0)
         };
-        let mut feature = Feature {
+        let feature = Feature {
             column,
             cuts_at: self.cuts.len() as u32,
             len: n as u32,
@@ -96,7 +96,6 @@ impl Cuts {
         self.cuts
             .extend(std::iter::repeat_n(f64::INFINITY, 2 * fullest as usize + 1));
         self.starts.extend_from_slice(&starts);
-        feature.len = n as u32;
         self.features.push(feature);
     }
 

@@ -20,6 +20,8 @@
 
 mod cuts;
 
+use std::collections::BTreeMap;
+
 use super::tree::PackedForest;
 use cuts::Cuts;
 
@@ -83,26 +85,17 @@ impl RankedForest {
     /// ranks and cells (over 65,534 distinct thresholds on one feature, or
     /// over 6,553 features split on); the f64 walk is then used.
     pub fn new(forest: &PackedForest) -> Option<RankedForest> {
-        let internal = |n: &&super::tree::Node| n.threshold.is_finite();
-        // Used columns, in increasing order.
-        let mut columns: Vec<u32> = forest
-            .nodes
-            .iter()
-            .filter(internal)
-            .map(|n| n.feature)
-            .collect();
-        columns.sort_unstable();
-        columns.dedup();
-        if columns.len() > MAX_COLUMNS {
+        // Each split feature's thresholds, by feature, in increasing order.
+        let mut per_column: BTreeMap<u32, Vec<f64>> = BTreeMap::new();
+        for n in forest.nodes.iter().filter(|n| n.is_split()) {
+            per_column.entry(n.feature).or_default().push(n.threshold);
+        }
+        if per_column.len() > MAX_COLUMNS {
             return None;
         }
-        let mut per_column: Vec<Vec<f64>> = vec![Vec::new(); columns.len()];
-        let column_of = |feature: u32| columns.binary_search(&feature).ok();
-        for n in forest.nodes.iter().filter(internal) {
-            per_column[column_of(n.feature)?].push(n.threshold);
-        }
+        let columns: Vec<u32> = per_column.keys().copied().collect();
         let mut cuts = Cuts::default();
-        for (&column, c) in columns.iter().zip(&mut per_column) {
+        for (column, mut c) in per_column {
             // Thresholds are finite (checked at load): total order is f64's.
             c.sort_unstable_by(f64::total_cmp);
             // -0.0 and 0.0 are one cut for `<`, as for the f64 walk.
@@ -110,16 +103,18 @@ impl RankedForest {
             if c.len() > MAX_CUTS {
                 return None;
             }
-            cuts.push(column, c);
+            cuts.push(column, &c);
         }
         let nodes = forest
             .nodes
             .iter()
             .map(|n| {
-                if !n.threshold.is_finite() {
+                if !n.is_split() {
                     return RankedNode::new(0, LEAF, n.left);
                 }
-                let column = column_of(n.feature).expect("column collected above");
+                let column = columns
+                    .binary_search(&n.feature)
+                    .expect("column collected above");
                 let rank = cuts.of(column).partition_point(|t| *t < n.threshold);
                 RankedNode::new(column as u16, rank as u16, n.left)
             })
@@ -201,7 +196,7 @@ mod tests {
     use crate::estimators::tree::TreeArrays;
     use proptest::prelude::*;
 
-    /// A random valid tree over `width` columns with thresholds from `pool`.
+    /// A valid tree over `width` columns, grown from `(feature, threshold)` splits.
     fn tree(width: usize, splits: &[(usize, f64)]) -> TreeArrays {
         // Grow breadth-first: each split turns the oldest leaf into a node.
         let mut t = TreeArrays {
