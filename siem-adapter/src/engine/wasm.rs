@@ -85,6 +85,11 @@ impl WasmRuntime {
     ) -> Result<WasmRuntime, EngineError> {
         let mut config = Config::new();
         config.epoch_interruption(true);
+        // Developers' profiling aid: name the guest's compiled functions in
+        // /tmp/perf-<pid>.map so `perf report` shows them (BENCHMARKS.md [2/8]).
+        if std::env::var_os("RISKSCORE_PERFMAP").is_some() {
+            config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+        }
         let engine = WtEngine::new(&config).map_err(|e| EngineError::Module(e.to_string()))?;
         let (module, cache) = cache::load(&engine, wasm, cache_dir)
             .map_err(|e| EngineError::Module(format!("not a valid scorer module: {e}")))?;
