@@ -2,7 +2,8 @@
 //! `estimators/ranked` (load a u64 node, extract the cell, compare the row's
 //! pre-shifted rank, add the carry to the left child) with nothing else: no
 //! ranking, no leaf values, no tree changes, a 512-node table and the ranks
-//! of GROUP rows all in L1, GROUP independent walks in registers.
+//! of the rows in flight (8, 10 or 12) all in L1, one walk per row in
+//! registers.
 //!
 //! Throughput is in steps (one row, one level). Divide a model's steps per
 //! row (the sum of its trees' depths: 1,200 for the benchmark RF, 800 for the

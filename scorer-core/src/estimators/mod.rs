@@ -11,10 +11,12 @@
 //!
 //! Each estimator has a stored form (`*Spec`, serde) and a compiled form
 //! built once at load after every check; scoring the compiled form cannot
-//! fail. Both forests compile to `tree::PackedForest` (breadth-first
-//! f64 nodes, used for explanations) and, when it fits, to
-//! `ranked::RankedForest`, which scores batches over exact threshold ranks with
-//! 8-byte nodes: the same scores to the bit, several times faster. References: Breiman (2001) random forests; Liu, Ting & Zhou (2008)
+//! fail. Both forests compile to `tree::PackedForest` (breadth-first f64
+//! nodes, used for explanations) and, when it fits, to
+//! `ranked::RankedForest`, which scores batches over exact threshold ranks
+//! with 8-byte nodes: the same scores to the bit, several times faster.
+//!
+//! References: Breiman (2001) random forests; Liu, Ting & Zhou (2008)
 //! isolation forest; Saabas (2014) tree path contributions.
 
 mod isolation_forest;
