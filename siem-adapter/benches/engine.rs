@@ -14,52 +14,14 @@
 //! trees depth 12, IF 100 trees) and the example models. Run via
 //! `bench/engine.sh`, which prints the wasm/native ratios.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use serde_json::{Map, Value};
 use siem_adapter::engine::{BatchResult, Engine, EngineKind, Trust, WasmLimits, WasmRuntime};
 
-const BATCH: usize = 4096;
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-fn peer_dir() -> PathBuf {
-    std::env::var("RISKSCORE_BENCH_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| repo().join("target/bench-peer"))
-}
-
-fn peer_events(d: &Path) -> Vec<Map<String, Value>> {
-    let text = std::fs::read_to_string(d.join("bench_rows.csv"))
-        .expect("run bench/engine.sh: it makes target/bench-peer");
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
-    lines
-        .take(BATCH)
-        .map(|l| {
-            header
-                .iter()
-                .zip(l.split(','))
-                .map(|(h, v)| (h.to_string(), Value::String(v.to_string())))
-                .collect()
-        })
-        .collect()
-}
-
-fn alert_events() -> Vec<Map<String, Value>> {
-    let text = std::fs::read_to_string(repo().join("examples/data/alerts_new.jsonl")).unwrap();
-    let one: Vec<Map<String, Value>> = text
-        .lines()
-        .filter_map(|l| serde_json::from_str(l).ok())
-        .collect();
-    one.iter().cycle().take(BATCH).cloned().collect()
-}
+mod events;
+use events::{alert_events, peer_dir, peer_events, repo, BATCH};
 
 /// (name, artifact path, events).
 type Case<'a> = (String, PathBuf, &'a Vec<Map<String, Value>>);
