@@ -153,10 +153,17 @@ impl HecTestServer {
             state.epoch
         };
         if let Some(a) = acceptor.take() {
-            if !wake(self.addr) {
-                return Err(io::Error::other(
-                    "HEC test server restart: cannot wake the listener",
-                ));
+            // A client connecting after the flag was set may already have
+            // woken the loop, which then dropped the listener: our connect is
+            // refused, and the thread ends within one poll of its streams.
+            let started = Instant::now();
+            while !a.thread.is_finished() && !wake(self.addr) {
+                if started.elapsed() >= REBIND_FOR {
+                    return Err(io::Error::other(
+                        "HEC test server restart: cannot wake the listener",
+                    ));
+                }
+                thread::sleep(Duration::from_millis(20));
             }
             let _ = a.thread.join();
         }
