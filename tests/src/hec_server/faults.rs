@@ -6,7 +6,7 @@ use std::net::TcpListener;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use super::{spawn_acceptor, wake, HecTestServer, Shared};
+use super::{spawn_acceptor, HecTestServer, Shared};
 
 /// How long a restart keeps trying to listen on its old port again.
 const REBIND_FOR: Duration = Duration::from_secs(10);
@@ -153,19 +153,11 @@ impl HecTestServer {
             state.epoch
         };
         if let Some(a) = acceptor.take() {
-            // A client connecting after the flag was set may already have
-            // woken the loop, which then dropped the listener: our connect is
-            // refused, and the thread ends within one poll of its streams.
-            let started = Instant::now();
-            while !a.thread.is_finished() && !wake(self.addr) {
-                if started.elapsed() >= REBIND_FOR {
-                    return Err(io::Error::other(
-                        "HEC test server restart: cannot wake the listener",
-                    ));
-                }
-                thread::sleep(Duration::from_millis(20));
+            if !a.wake_and_join(self.addr, REBIND_FOR) {
+                return Err(io::Error::other(
+                    "HEC test server restart: cannot wake the listener",
+                ));
             }
-            let _ = a.thread.join();
         }
         thread::sleep(down);
         let started = Instant::now();

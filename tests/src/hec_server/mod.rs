@@ -244,6 +244,26 @@ fn spawn_acceptor(
     Ok(Acceptor { thread, stop })
 }
 
+impl Acceptor {
+    /// Wakes the blocking `accept` on `addr` (its stop flag already set) and
+    /// joins the thread; false, leaving the thread behind, if it neither
+    /// woke nor ended within `patience`. A client connecting after the flag
+    /// was set may already have woken the loop, which then dropped the
+    /// listener: the wake-up is refused and the thread ends within one poll
+    /// of its streams.
+    fn wake_and_join(self, addr: SocketAddr, patience: Duration) -> bool {
+        let started = Instant::now();
+        while !self.thread.is_finished() && !wake(addr) {
+            if started.elapsed() >= patience {
+                return false;
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+        let _ = self.thread.join();
+        true
+    }
+}
+
 /// Wakes a blocking `accept` on `addr` so its loop can see its stop flag;
 /// false if nothing could connect.
 fn wake(mut addr: SocketAddr) -> bool {
@@ -432,12 +452,10 @@ impl Drop for HecTestServer {
             .get_mut()
             .unwrap_or_else(|e| e.into_inner())
             .take();
-        // Wake the blocking accept; if that fails, leave the thread behind
-        // rather than hang the test.
+        // If the accept cannot be woken, leave the thread behind rather
+        // than hang the test.
         if let Some(a) = acceptor {
-            if wake(self.addr) {
-                let _ = a.thread.join();
-            }
+            a.wake_and_join(self.addr, Duration::from_secs(2));
         }
     }
 }
