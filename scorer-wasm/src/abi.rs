@@ -3,7 +3,7 @@
 //!
 //! | export | does |
 //! |---|---|
-//! | `rs_abi_version() -> u32` | 1 |
+//! | `rs_abi_version() -> u32` | 2 (the `RSB2` batch of [`crate::wire`]) |
 //! | `rs_alloc(len) -> ptr`, `rs_free(ptr, len)` | allocate and free guest memory for the host |
 //! | `rs_reserve(len) -> ptr` | a guest-owned input buffer of `len` bytes, reused across calls (what the siem-adapter host uses: no allocation per batch) |
 //! | `rs_load(art_ptr, art_len, opt_ptr, opt_len) -> i32` | load an artifact; handle ≥ 0 or an error code < 0 |
@@ -130,7 +130,7 @@ fn with_model(
 /// ABI version of this module.
 #[no_mangle]
 pub extern "C" fn rs_abi_version() -> u32 {
-    1
+    2
 }
 
 /// Allocate `len` bytes for the host to fill; give them back with `rs_free`.

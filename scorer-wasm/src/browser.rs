@@ -180,8 +180,8 @@ impl Scorer {
         to_js(&self.session.model.explain(self.batch.row(0), k))
     }
 
-    /// Score one columnar batch (the host ABI's wire format, `RSB1`: the
-    /// model's fields only, see `wire.rs`) and return the `RSR1` result
+    /// Score one columnar batch (the host ABI's wire format, `RSB2`: the
+    /// model's fields only, see `wire/mod.rs`) and return the `RSR1` result
     /// buffer — the very code path wasmtime hosts run. One call per batch;
     /// `explainK` > 0 adds the reasons as JSON; `trackDrift` counts the rows
     /// into the drift window.

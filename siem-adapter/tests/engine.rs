@@ -278,7 +278,7 @@ fn rogue(load_body: &str) -> Vec<u8> {
     wat::parse_str(format!(
         r#"(module
           (memory (export "memory") 1)
-          (func (export "rs_abi_version") (result i32) i32.const 1)
+          (func (export "rs_abi_version") (result i32) i32.const 2)
           (func (export "rs_reserve") (param i32) (result i32) i32.const 1024)
           (func (export "rs_load") (param i32 i32 i32 i32) (result i32) {load_body})
           (func (export "rs_describe") (param i32) (result i32) i32.const 0)

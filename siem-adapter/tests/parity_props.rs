@@ -1,8 +1,8 @@
 //! Property: for random artifacts (random schemas over every transform,
 //! random linear models, forests and k-means) and random events (numbers
-//! huge and tiny, NaN text, Unicode, arrays, nulls, missing fields), the
-//! wasmtime-embedded scorer and native scorer-core give bit-identical scores,
-//! raw outputs, flags, missing masks and explanations.
+//! huge and tiny, NaN text, Unicode, arrays of every first value, nulls,
+//! missing fields), the wasmtime-embedded scorer and native scorer-core give
+//! bit-identical scores, raw outputs, flags, missing masks and explanations.
 
 use std::path::Path;
 
@@ -128,6 +128,20 @@ fn value() -> impl Strategy<Value = Value> {
         any::<bool>().prop_map(|b| json!(b)),
         Just(Value::Null),
         prop::collection::vec("[a-z]{0,3}", 0..3).prop_map(|v| json!(v)),
+        // Multivalue fields of every first value, a null or nested one too
+        // (missing, yet its values still count).
+        prop::collection::vec(
+            prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(|b| json!(b)),
+                (-1e3..1e3f64).prop_map(|x| json!(x)),
+                Just(json!({"o": 1})),
+                Just(json!([1])),
+                Just(json!("7")),
+            ],
+            1..4
+        )
+        .prop_map(Value::Array),
     ]
 }
 

@@ -1,7 +1,7 @@
 // The browser dashboard's pure modules (splunk-app/appserver/static/dashboard):
 // formats.js must read alert batches as `siem-adapter score` reads them,
 // wire.js must encode the model's fields exactly as scorer-core's json_field
-// reads them (RSB1), render.js must write what the CLI writes. And, when the
+// reads them (RSB2), render.js must write what the CLI writes. And, when the
 // wasm-bindgen Node build has `scoreColumns`, scoring through that encoding
 // must equal `scoreBatch` on the same events (under CI=true a build without
 // it fails the test; elsewhere the check is skipped with the reason).
@@ -191,42 +191,66 @@ test("CSV: a multivalue cell with an empty first value, CR inside quotes, lastro
 
 // ---- wire ---------------------------------------------------------------------
 
-/** A small RSB1 reader, independent of wire.js. */
+/** A small RSB2 reader, independent of wire.js. */
 function readBatch(u8) {
   const dv = new DataView(u8.buffer, u8.byteOffset, u8.byteLength);
-  assert.equal(Buffer.from(u8.subarray(0, 4)).toString("latin1"), "RSB1");
+  assert.equal(Buffer.from(u8.subarray(0, 4)).toString("latin1"), "RSB2");
   const rows = dv.getUint32(4, true);
   const cols = dv.getUint32(8, true);
-  const sLen = dv.getUint32(12, true);
-  const sAt = 16 + 24 * rows * cols;
-  assert.equal(u8.length, sAt + sLen, "length = header + cells + strings");
+  const nExt = dv.getUint32(12, true);
+  const sLen = dv.getUint32(16, true);
+  assert.equal(dv.getUint32(20, true), 0, "reserved header word");
+  const n = rows * cols;
+  const payAt = 24 + Math.ceil(n / 8) * 8;
+  assert.ok(u8.subarray(24 + n, payAt).every((b) => b === 0), "kind padding");
+  const extAt = payAt + 8 * n;
+  const sAt = extAt + 24 * nExt;
+  assert.equal(u8.length, sAt + sLen, "length = header + kinds + payloads + extensions + strings");
   const strings = Buffer.from(u8.subarray(sAt));
+  const text = (off, len) => {
+    assert.ok(off + len <= sLen);
+    const t = strings.subarray(off, off + len).toString("utf8");
+    assert.equal(Buffer.from(t, "utf8").length, len, "whole UTF-8 characters");
+    return t;
+  };
+  const used = new Set();
   const out = [];
   for (let c = 0; c < cols; c++) {
     for (let r = 0; r < rows; r++) {
-      const at = 16 + 24 * (c * rows + r);
-      assert.deepEqual([...u8.subarray(at + 1, at + 4)], [0, 0, 0], "padding");
-      const kind = u8[at];
-      assert.ok(kind <= 4, `kind ${kind}`);
-      const cell = { kind, count: dv.getUint32(at + 4, true) };
-      if (kind === 1) cell.number = dv.getFloat64(at + 8, true);
-      else assert.equal(dv.getFloat64(at + 8, true), 0);
-      if (kind === 2) {
-        const off = dv.getUint32(at + 16, true);
-        const len = dv.getUint32(at + 20, true);
-        assert.ok(off + len <= sLen);
-        cell.text = strings.subarray(off, off + len).toString("utf8");
-        assert.equal(Buffer.from(cell.text, "utf8").length, len, "whole UTF-8 characters");
+      const i = c * rows + r;
+      const p = payAt + 8 * i;
+      let kind = u8[24 + i];
+      let cell;
+      if (kind === 6) {
+        const x = dv.getUint32(p, true);
+        assert.equal(dv.getUint32(p + 4, true), 0);
+        assert.ok(x < nExt && !used.has(x), `extension ${x}`);
+        used.add(x);
+        const e = extAt + 24 * x;
+        kind = u8[e];
+        assert.deepEqual([...u8.subarray(e + 1, e + 4)], [0, 0, 0], "padding");
+        assert.ok(kind <= 4, `extension kind ${kind}`);
+        cell = { kind, count: dv.getUint32(e + 4, true) };
+        assert.ok(cell.count !== 1 || kind === 0, "a single value needs no extension");
+        if (kind === 1) cell.number = dv.getFloat64(e + 8, true);
+        else assert.equal(dv.getFloat64(e + 8, true), 0);
+        if (kind === 2) cell.text = text(dv.getUint32(e + 16, true), dv.getUint32(e + 20, true));
+        else assert.equal(dv.getUint32(e + 16, true) + dv.getUint32(e + 20, true), 0);
       } else {
-        assert.equal(dv.getUint32(at + 16, true) + dv.getUint32(at + 20, true), 0);
+        assert.ok(kind <= 4, `kind ${kind}`);
+        cell = { kind, count: kind === 0 ? 0 : 1 };
+        if (kind === 1) cell.number = dv.getFloat64(p, true);
+        else if (kind === 2) cell.text = text(dv.getUint32(p, true), dv.getUint32(p + 4, true));
+        else assert.equal(dv.getBigUint64(p, true), 0n, "payload of a cell without one");
       }
       (out[r] ||= [])[c] = cell;
     }
   }
+  assert.equal(used.size, nExt, "every extension is used once");
   return { rows, cols, cells: out };
 }
 
-test("RSB1 encoding reads fields as json_field does (kinds, counts, numbers, Unicode text)", () => {
+test("RSB2 encoding reads fields as json_field does (kinds, counts, numbers, Unicode text)", () => {
   const fields = ["s", "n", "b", "arr", "missing", "u"];
   const events = [
     { s: "alice", n: 3.25, b: true, arr: ["x", "y", "z"], u: "Ωmega-用户-🙂 e\u0301" },

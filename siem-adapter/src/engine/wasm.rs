@@ -32,6 +32,9 @@ mod sessions;
 /// The scorer module built from scorer-wasm by this crate's build script.
 pub static SCORER_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/scorer.wasm"));
 
+/// The host ABI this engine speaks (scorer-wasm's `rs_abi_version`).
+const ABI_VERSION: u32 = 2;
+
 const TICK: Duration = Duration::from_millis(10);
 
 /// Bounds of the sandbox.
@@ -166,8 +169,8 @@ pub struct WasmEngine {
     threshold: Option<f64>,
     /// Count scored batches into the guest's drift window.
     track: bool,
-    /// Per model field: read only by numeric transforms, so parseable text can
-    /// travel as a bare f64 (the numeric transforms read it identically).
+    /// Per model field: read only by numeric or calendar transforms, so
+    /// parseable text can travel as a bare f64 (they read it identically).
     numeric_only: Vec<bool>,
 }
 
@@ -177,12 +180,16 @@ fn numeric_only(desc: &Description) -> Vec<bool> {
         .iter()
         .map(|f| {
             desc.features.iter().filter(|s| &s.field == f).all(|s| {
+                // Transforms that read numeric text exactly as its number
+                // (the calendar ones take epoch seconds as either).
                 matches!(
                     s.transform,
                     Transform::Number { .. }
                         | Transform::Log1p { .. }
                         | Transform::Standardize { .. }
                         | Transform::ValueCount
+                        | Transform::HourOfDay { .. }
+                        | Transform::DayOfWeek { .. }
                 )
             })
         })
@@ -258,9 +265,9 @@ fn instantiate(
         .get_typed_func(&mut store, "rs_abi_version")
         .map_err(m)?;
     match version.call(&mut store, ()) {
-        Ok(1) => Ok((store, ex)),
+        Ok(ABI_VERSION) => Ok((store, ex)),
         Ok(v) => Err(EngineError::Module(format!(
-            "scorer ABI version {v}, this host speaks 1"
+            "scorer ABI version {v}, this host speaks {ABI_VERSION}"
         ))),
         Err(e) => Err(EngineError::Module(format!("{e:#}"))),
     }
@@ -284,6 +291,21 @@ fn read(
         .map(<[u8]>::to_vec)
         .ok_or_else(|| {
             EngineError::Module("the scorer returned a buffer outside its memory".into())
+        })
+}
+
+/// Guest memory `ptr..ptr + len`, checked.
+fn guest_range<'a>(
+    memory: &Memory,
+    store: &'a mut Store<StoreLimits>,
+    ptr: u32,
+    len: usize,
+) -> Result<&'a mut [u8], EngineError> {
+    memory
+        .data_mut(store)
+        .get_mut(ptr as usize..ptr as usize + len)
+        .ok_or_else(|| {
+            EngineError::Module("the scorer's input buffer lies outside its memory".into())
         })
 }
 
@@ -341,21 +363,20 @@ impl WasmEngine {
             .unwrap_or_default()
     }
 
+    /// The guest's input buffer, `len` bytes long; returns its address.
+    fn reserve(&mut self, len: usize) -> Result<u32, EngineError> {
+        let len = u32::try_from(len)
+            .map_err(|_| EngineError::Batch(format!("a batch of {len} bytes exceeds 4 GiB")))?;
+        self.ex
+            .reserve
+            .call(&mut self.store, len)
+            .map_err(|e| classify(e, &self.limits, self.limits.call_timeout))
+    }
+
     /// Copy `bytes` into the guest's input buffer; returns its address.
     fn put(&mut self, bytes: &[u8]) -> Result<u32, EngineError> {
-        let ptr = self
-            .ex
-            .reserve
-            .call(&mut self.store, bytes.len() as u32)
-            .map_err(|e| classify(e, &self.limits, self.limits.call_timeout))?;
-        self.ex
-            .memory
-            .data_mut(&mut self.store)
-            .get_mut(ptr as usize..ptr as usize + bytes.len())
-            .ok_or_else(|| {
-                EngineError::Module("the scorer's input buffer lies outside its memory".into())
-            })?
-            .copy_from_slice(bytes);
+        let ptr = self.reserve(bytes.len())?;
+        guest_range(&self.ex.memory, &mut self.store, ptr, bytes.len())?.copy_from_slice(bytes);
         Ok(ptr)
     }
 
@@ -522,18 +543,20 @@ impl WasmEngine {
                 self.writer.set(c, r, f);
             }
         }
-        // The writer is taken out so its buffer can be borrowed while `put` borrows self.
-        let mut writer = std::mem::take(&mut self.writer);
-        let encoded = writer.finish();
-        let put = self.put(encoded);
-        let len = encoded.len() as u32;
-        self.writer = writer;
-        let ptr = put?;
+        // Encoded from the writer's columns straight into the guest's input
+        // buffer: one pass, no intermediate buffer.
+        let len = self.writer.encoded_len();
+        let ptr = self.reserve(len)?;
+        let guest = guest_range(&self.ex.memory, &mut self.store, ptr, len)?;
+        self.writer.write_to(guest);
         self.store.set_epoch_deadline(self.ticks);
         let rc = self
             .ex
             .score
-            .call(&mut self.store, (self.handle, ptr, len, explain as u32))
+            .call(
+                &mut self.store,
+                (self.handle, ptr, len as u32, explain as u32),
+            )
             .map_err(|e| classify(e, &self.limits, self.limits.call_timeout))?;
         if rc != 0 {
             return Err(EngineError::Batch(self.message()));
