@@ -19,15 +19,15 @@ use base64::Engine as _;
 use scorer_core::drift::DriftCounts;
 use scorer_wasm::wire::{BatchWriter, ResultsView};
 use serde_json::Value;
-use wasmtime::{
-    Config, Engine as WtEngine, Instance, Linker, Memory, Module, Store, StoreLimits,
-    StoreLimitsBuilder, Trap, TypedFunc,
-};
+use wasmtime::{Config, Engine as WtEngine, Module, Store, StoreLimits};
 
 use super::cache::{self, CacheOutcome};
 use super::{BatchResult, Description, EngineError, EventBatch, Trust};
 
+mod instance;
 mod sessions;
+
+use instance::{classify, guest_range, instantiate, read, Exports};
 
 /// The scorer module built from scorer-wasm by this crate's build script.
 pub static SCORER_WASM: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/scorer.wasm"));
@@ -132,26 +132,6 @@ fn ticks(d: Duration) -> u64 {
     (d.as_millis() / TICK.as_millis()).max(1) as u64
 }
 
-impl WasmRuntime {}
-
-struct Exports {
-    memory: Memory,
-    reserve: TypedFunc<u32, u32>,
-    load: TypedFunc<(u32, u32, u32, u32), i32>,
-    describe: TypedFunc<i32, i32>,
-    set_threshold: TypedFunc<(i32, f64), i32>,
-    score: TypedFunc<(i32, u32, u32, u32), i32>,
-    /// Drift exports (absent from hand-written test modules).
-    track_drift: Option<TypedFunc<(i32, i32), i32>>,
-    take_drift: Option<TypedFunc<i32, i32>>,
-    /// Session scoring (absent from older modules).
-    score_mouse: Option<TypedFunc<(i32, u32, u32), i32>>,
-    out_ptr: TypedFunc<(), u32>,
-    out_len: TypedFunc<(), u32>,
-    msg_ptr: TypedFunc<(), u32>,
-    msg_len: TypedFunc<(), u32>,
-}
-
 /// A model loaded in its own sandboxed instance.
 pub struct WasmEngine {
     store: Store<StoreLimits>,
@@ -196,117 +176,10 @@ fn numeric_only(desc: &Description) -> Vec<bool> {
         .collect()
 }
 
-fn classify(e: wasmtime::Error, limits: &WasmLimits, bound: Duration) -> EngineError {
-    if let Some(t) = e.downcast_ref::<Trap>() {
-        if *t == Trap::Interrupt {
-            return EngineError::Timeout(bound.as_millis() as u64);
-        }
-    }
-    let text = format!("{e:#}");
-    if text.contains("grow") || text.contains("memory") && text.contains("limit") {
-        return EngineError::MemoryLimit(limits.memory_bytes);
-    }
-    EngineError::Trap(text.lines().next().unwrap_or("").to_string())
-}
-
-fn instantiate(
-    engine: &WtEngine,
-    module: &Module,
-    limits: &WasmLimits,
-) -> Result<(Store<StoreLimits>, Exports), EngineError> {
-    let store_limits = StoreLimitsBuilder::new()
-        .memory_size(limits.memory_bytes)
-        .instances(1)
-        .memories(1)
-        .tables(4)
-        .trap_on_grow_failure(true)
-        .build();
-    let mut store = Store::new(engine, store_limits);
-    store.limiter(|l| l);
-    store.epoch_deadline_trap();
-    store.set_epoch_deadline(u64::MAX / 2);
-    let linker: Linker<StoreLimits> = Linker::new(engine);
-    let instance: Instance = linker
-        .instantiate(&mut store, module)
-        .map_err(|e| EngineError::Module(format!("{e:#}")))?;
-    let m = |e: wasmtime::Error| EngineError::Module(format!("{e:#}"));
-    let ex = Exports {
-        memory: instance
-            .get_memory(&mut store, "memory")
-            .ok_or_else(|| EngineError::Module("no exported memory".into()))?,
-        reserve: instance
-            .get_typed_func(&mut store, "rs_reserve")
-            .map_err(m)?,
-        load: instance.get_typed_func(&mut store, "rs_load").map_err(m)?,
-        describe: instance
-            .get_typed_func(&mut store, "rs_describe")
-            .map_err(m)?,
-        set_threshold: instance
-            .get_typed_func(&mut store, "rs_set_threshold")
-            .map_err(m)?,
-        score: instance.get_typed_func(&mut store, "rs_score").map_err(m)?,
-        track_drift: instance.get_typed_func(&mut store, "rs_track_drift").ok(),
-        take_drift: instance.get_typed_func(&mut store, "rs_take_drift").ok(),
-        score_mouse: instance.get_typed_func(&mut store, "rs_score_mouse").ok(),
-        out_ptr: instance
-            .get_typed_func(&mut store, "rs_output_ptr")
-            .map_err(m)?,
-        out_len: instance
-            .get_typed_func(&mut store, "rs_output_len")
-            .map_err(m)?,
-        msg_ptr: instance
-            .get_typed_func(&mut store, "rs_message_ptr")
-            .map_err(m)?,
-        msg_len: instance
-            .get_typed_func(&mut store, "rs_message_len")
-            .map_err(m)?,
-    };
-    let version: TypedFunc<(), u32> = instance
-        .get_typed_func(&mut store, "rs_abi_version")
-        .map_err(m)?;
-    match version.call(&mut store, ()) {
-        Ok(ABI_VERSION) => Ok((store, ex)),
-        Ok(v) => Err(EngineError::Module(format!(
-            "scorer ABI version {v}, this host speaks {ABI_VERSION}"
-        ))),
-        Err(e) => Err(EngineError::Module(format!("{e:#}"))),
-    }
-}
-
 fn no_drift() -> EngineError {
     EngineError::Module(
         "this scorer module does not measure drift (no rs_track_drift export)".into(),
     )
-}
-
-fn read(
-    store: &Store<StoreLimits>,
-    memory: &Memory,
-    ptr: u32,
-    len: u32,
-) -> Result<Vec<u8>, EngineError> {
-    memory
-        .data(store)
-        .get(ptr as usize..ptr as usize + len as usize)
-        .map(<[u8]>::to_vec)
-        .ok_or_else(|| {
-            EngineError::Module("the scorer returned a buffer outside its memory".into())
-        })
-}
-
-/// Guest memory `ptr..ptr + len`, checked.
-fn guest_range<'a>(
-    memory: &Memory,
-    store: &'a mut Store<StoreLimits>,
-    ptr: u32,
-    len: usize,
-) -> Result<&'a mut [u8], EngineError> {
-    memory
-        .data_mut(store)
-        .get_mut(ptr as usize..ptr as usize + len)
-        .ok_or_else(|| {
-            EngineError::Module("the scorer's input buffer lies outside its memory".into())
-        })
 }
 
 impl WasmEngine {
