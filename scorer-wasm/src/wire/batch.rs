@@ -29,6 +29,11 @@ fn text_payload(off: u32, len: u32) -> u64 {
     u64::from(off) | (u64::from(len) << 32)
 }
 
+/// The (offset, length) of a text payload.
+fn text_span(p: u64) -> (u32, u32) {
+    (p as u32, (p >> 32) as u32)
+}
+
 fn ext_record(kind: u8, count: u32, number: f64, off: u32, len: u32) -> [u8; EXT] {
     let mut c = [0u8; EXT];
     c[0] = kind;
@@ -110,7 +115,8 @@ impl BatchWriter {
     /// Bytes of the encoded batch.
     pub fn encoded_len(&self) -> usize {
         let cells = self.kinds.len();
-        payloads_at(cells).unwrap_or(usize::MAX)
+        BATCH_HEADER
+            + cells.next_multiple_of(8)
             + 8 * cells
             + EXT * self.ext.len()
             + self.strings.len()
@@ -168,17 +174,11 @@ pub struct BatchView<'a> {
     pub n_cols: usize,
 }
 
-fn check_text(
-    strings: &str,
-    off: usize,
-    len: usize,
-    what: &dyn Fn() -> String,
-) -> Result<(), String> {
+fn check_text(strings: &str, off: usize, len: usize) -> Result<(), String> {
     let end = off.checked_add(len).ok_or("text overflows")?;
     if end > strings.len() || !strings.is_char_boundary(off) || !strings.is_char_boundary(end) {
         return Err(format!(
-            "{}: text {off}..{end} is outside the strings or splits a character",
-            what()
+            "text {off}..{end} is outside the strings or splits a character"
         ));
     }
     Ok(())
@@ -233,16 +233,14 @@ impl<'a> BatchView<'a> {
             match k {
                 KIND_MISSING | KIND_NUMBER | KIND_TRUE | KIND_FALSE => {}
                 KIND_TEXT => {
-                    let p = view.payload(i);
-                    let (off, len) = (p as u32 as usize, (p >> 32) as usize);
-                    check_text(view.strings, off, len, &|| format!("cell {i}"))?;
+                    let (off, len) = text_span(view.payload(i));
+                    check_text(view.strings, off as usize, len as usize)
+                        .map_err(|e| format!("cell {i}: {e}"))?;
                 }
                 KIND_EXTENDED => {
-                    if view.payload(i) >= n_ext as u64 {
-                        return Err(format!(
-                            "cell {i}: extension {} of {n_ext}",
-                            view.payload(i)
-                        ));
+                    let x = view.payload(i);
+                    if x >= n_ext as u64 {
+                        return Err(format!("cell {i}: extension {x} of {n_ext}"));
                     }
                 }
                 k => return Err(format!("cell {i}: unknown kind {k}")),
@@ -254,7 +252,8 @@ impl<'a> BatchView<'a> {
                 KIND_TEXT | KIND_NUMERIC_TEXT => {
                     let off = u32_at(e, 16).unwrap_or(0) as usize;
                     let len = u32_at(e, 20).unwrap_or(0) as usize;
-                    check_text(view.strings, off, len, &|| format!("extension {i}"))?;
+                    check_text(view.strings, off, len)
+                        .map_err(|e| format!("extension {i}: {e}"))?;
                 }
                 k => return Err(format!("extension {i}: unknown kind {k}")),
             }
@@ -281,7 +280,10 @@ impl<'a> BatchView<'a> {
             KIND_NUMBER => Value::Number(f64::from_bits(p)),
             KIND_TRUE => Value::Bool(true),
             KIND_FALSE => Value::Bool(false),
-            KIND_TEXT => self.text(p as u32, (p >> 32) as u32),
+            KIND_TEXT => {
+                let (off, len) = text_span(p);
+                self.text(off, len)
+            }
             KIND_EXTENDED => return self.extended(p as usize),
             _ => return Field::MISSING,
         };
