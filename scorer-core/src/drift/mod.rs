@@ -59,10 +59,10 @@ impl DriftCounts {
         }
     }
 
-    /// Count every row of a scored batch. Column by column, so each
-    /// column's bins stay at hand; a column with one edge (flags, one-hot
-    /// categories) is a comparison per row. Counts whose shape is not the
-    /// baseline's (built by hand) are left as they are.
+    /// Count every row of a scored batch, reading the matrix in order; a
+    /// column with one edge (flags, one-hot categories) is a comparison per
+    /// row. Counts whose shape is not the baseline's (built by hand) are left
+    /// as they are.
     pub fn add(&mut self, baseline: &Baseline, batch: &FeatureBatch, scores: &Scores) {
         let n = batch.len();
         let shaped = self.columns.len() == baseline.columns.len()
@@ -77,20 +77,39 @@ impl DriftCounts {
         }
         self.rows += n as u64;
         let (x, w) = (batch.matrix(), batch.width());
+        // Row by row through the row-major matrix. Columns with one edge
+        // (flags, one-hot categories: most of them) add a comparison to a
+        // running count; the others find their bin by binary search.
+        let mut above = vec![0u64; w];
+        let (singles, multi): (Vec<(usize, f64)>, Vec<usize>) = {
+            let (mut s, mut m) = (Vec::new(), Vec::new());
+            for (c, h) in baseline.columns.iter().enumerate().take(w) {
+                match h.edges.as_slice() {
+                    [] => {}
+                    [edge] => s.push((c, *edge)),
+                    _ => m.push(c),
+                }
+            }
+            (s, m)
+        };
+        for row in x[..n * w].chunks_exact(w) {
+            for &(c, edge) in &singles {
+                above[c] += u64::from(row[c] > edge);
+            }
+            for &c in &multi {
+                let edges = &baseline.columns[c].edges;
+                self.columns[c][edges.partition_point(|e| *e < row[c])] += 1;
+            }
+        }
         for (c, (h, counts)) in baseline.columns.iter().zip(&mut self.columns).enumerate() {
-            let column = x.iter().skip(c).step_by(w).take(n);
-            match h.edges.as_slice() {
-                [] => counts[0] += n as u64,
-                [edge] => {
-                    let above: u64 = column.map(|v| u64::from(*v > *edge)).sum();
-                    counts[1] += above;
-                    counts[0] += n as u64 - above;
+            match h.edges.len() {
+                0 => counts[0] += n as u64,
+                1 => {
+                    let a = above.get(c).copied().unwrap_or(0);
+                    counts[1] += a;
+                    counts[0] += n as u64 - a;
                 }
-                edges => {
-                    for v in column {
-                        counts[edges.partition_point(|e| e < v)] += 1;
-                    }
-                }
+                _ => {}
             }
         }
         for s in scores.score.iter().take(n).filter(|s| !s.is_nan()) {

@@ -143,21 +143,27 @@ impl RankedForest {
                     let mut sum: [f64; GROUP] =
                         std::array::from_fn(|k| acc_group.get(k).copied().unwrap_or(0.0));
                     for &(root, depth) in trees {
-                        let mut id = [root as usize; GROUP];
-                        for _ in 0..depth {
-                            for (k, id) in id.iter_mut().enumerate() {
-                                // SAFETY: node indices stay in `nodes` (children
-                                // were checked at load; leaves point to
-                                // themselves); a column is < used, so the cell is
-                                // < used * GROUP = group.len().
-                                let n = unsafe { *nodes.get_unchecked(*id) };
+                        // Each row carries the node it stands on, not its
+                        // index: a step's result feeds the next load at once,
+                        // which keeps few values live in the wasm build. The
+                        // last step yields the leaf's index (a step from a
+                        // leaf stays on it, so depth 0 needs no case).
+                        // SAFETY (all unchecked reads): node indices stay in
+                        // `nodes` and `values` (children were checked at load;
+                        // leaves point to themselves); a column is < used, so
+                        // a cell is < used * GROUP = group.len().
+                        let mut at = [unsafe { *nodes.get_unchecked(root as usize) }; GROUP];
+                        for _ in 1..depth {
+                            for (k, n) in at.iter_mut().enumerate() {
                                 let r = unsafe { *group.get_unchecked(n.cell() + k) };
-                                *id = n.left() + usize::from(r > n.split());
+                                let id = n.left() + usize::from(r > n.split());
+                                *n = unsafe { *nodes.get_unchecked(id) };
                             }
                         }
-                        for (s, id) in sum.iter_mut().zip(id) {
-                            // SAFETY: a walk ends on a node of the tree.
-                            *s += unsafe { *values.get_unchecked(id) };
+                        for (k, (s, n)) in sum.iter_mut().zip(at).enumerate() {
+                            let r = unsafe { *group.get_unchecked(n.cell() + k) };
+                            let leaf = n.left() + usize::from(r > n.split());
+                            *s += unsafe { *values.get_unchecked(leaf) };
                         }
                     }
                     // A short last group's extra lanes walked padding: ignored.
