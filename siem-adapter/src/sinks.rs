@@ -2,7 +2,8 @@
 //!
 //! - JSON lines: streamed. A file is written under a temporary name beside
 //!   it and renamed when the run ends, so a run killed half-way leaves no
-//!   half-written output (re-running it is always safe).
+//!   half-written output (re-running it is always safe). A device or a
+//!   pipe (`--output /dev/null`, a FIFO) is written in place instead.
 //! - CSV: the header must name every column any event has, so events are
 //!   spooled to a temporary JSON-lines file (bounded memory) and converted at
 //!   the end. Multivalue fields become newline-separated cells, as Splunk writes them.
@@ -25,8 +26,19 @@ pub enum OutputFormat {
     Csv,
 }
 
+/// Whether an output path may be replaced by renaming a finished file onto
+/// it: it does not exist yet, or it is a regular file. Devices and pipes
+/// (`/dev/null`, a FIFO) are written in place instead — renaming onto
+/// `/dev/null` as root would replace the device with a file.
+pub fn replaceable(path: &Path) -> bool {
+    match std::fs::metadata(path) {
+        Ok(m) => m.is_file(),
+        Err(_) => true,
+    }
+}
+
 /// A file written under a temporary name and renamed into place by `commit`
-/// (or stdout, written directly).
+/// (or stdout, a device or a pipe, written directly).
 pub struct AtomicOutput {
     out: std::io::BufWriter<Box<dyn Write + Send>>,
     tmp: Option<(tempfile::TempPath, PathBuf)>,
@@ -38,6 +50,18 @@ impl AtomicOutput {
         if path.as_os_str() == "-" {
             return Ok(AtomicOutput {
                 out: std::io::BufWriter::with_capacity(1 << 17, Box::new(std::io::stdout())),
+                tmp: None,
+            });
+        }
+        if !replaceable(path) {
+            // A device or a pipe (`/dev/null`, a FIFO): written in place,
+            // never replaced by a renamed regular file.
+            let f = std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .with_context(|| format!("cannot open {}", path.display()))?;
+            return Ok(AtomicOutput {
+                out: std::io::BufWriter::with_capacity(1 << 17, Box::new(f)),
                 tmp: None,
             });
         }
@@ -187,5 +211,48 @@ pub fn cell(v: &Value) -> String {
         Value::String(s) => s.clone(),
         Value::Array(items) => items.iter().map(cell).collect::<Vec<_>>().join("\n"),
         other => other.to_string(),
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+    use std::io::Read;
+    use std::os::unix::fs::FileTypeExt;
+
+    /// Writing to a pipe goes through it and leaves it a pipe (a rename
+    /// would have replaced it, as it once replaced `/dev/null`).
+    #[test]
+    fn pipes_and_devices_are_written_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("out.fifo");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .expect("mkfifo (coreutils) runs");
+        assert!(made.success());
+        assert!(!replaceable(&fifo));
+        assert!(replaceable(&dir.path().join("new.jsonl")));
+        let reader = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || {
+                let mut s = String::new();
+                std::fs::File::open(fifo)
+                    .unwrap()
+                    .read_to_string(&mut s)
+                    .unwrap();
+                s
+            })
+        };
+        let mut out = AtomicOutput::create(&fifo).unwrap();
+        out.writer().write_all(b"{\"a\":1}\n").unwrap();
+        out.commit().unwrap();
+        // Checked before joining: had the pipe been replaced, the reader
+        // would wait for a writer forever.
+        let kind = std::fs::symlink_metadata(&fifo).unwrap().file_type();
+        assert!(kind.is_fifo(), "the pipe was replaced by a {kind:?}");
+        assert_eq!(reader.join().unwrap(), "{\"a\":1}\n");
+        // No temporary file was left beside it.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
     }
 }

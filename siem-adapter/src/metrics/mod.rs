@@ -125,6 +125,9 @@ impl Metrics {
         let Some(path) = &self.file else {
             return Ok(());
         };
+        if !crate::sinks::replaceable(path) {
+            return std::fs::write(path, self.render());
+        }
         let tmp = path.with_extension("tmp");
         std::fs::write(&tmp, self.render())?;
         std::fs::rename(&tmp, path)
