@@ -47,36 +47,31 @@ pub struct AtomicOutput {
 impl AtomicOutput {
     /// Open `path` (`-` = stdout).
     pub fn create(path: &Path) -> Result<Self> {
-        if path.as_os_str() == "-" {
-            return Ok(AtomicOutput {
-                out: std::io::BufWriter::with_capacity(1 << 17, Box::new(std::io::stdout())),
-                tmp: None,
-            });
-        }
-        if !replaceable(path) {
+        let (file, tmp): (Box<dyn Write + Send>, _) = if path.as_os_str() == "-" {
+            (Box::new(std::io::stdout()), None)
+        } else if !replaceable(path) {
             // A device or a pipe (`/dev/null`, a FIFO): written in place,
             // never replaced by a renamed regular file.
             let f = std::fs::OpenOptions::new()
                 .write(true)
                 .open(path)
                 .with_context(|| format!("cannot open {}", path.display()))?;
-            return Ok(AtomicOutput {
-                out: std::io::BufWriter::with_capacity(1 << 17, Box::new(f)),
-                tmp: None,
-            });
-        }
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d,
-            _ => Path::new("."),
+            (Box::new(f), None)
+        } else {
+            let dir = match path.parent() {
+                Some(d) if !d.as_os_str().is_empty() => d,
+                _ => Path::new("."),
+            };
+            let file = tempfile::Builder::new()
+                .prefix(".riskscore-")
+                .tempfile_in(dir)
+                .with_context(|| format!("cannot create a file in {}", dir.display()))?;
+            let (f, tmp) = file.into_parts();
+            (Box::new(f), Some((tmp, path.to_path_buf())))
         };
-        let file = tempfile::Builder::new()
-            .prefix(".riskscore-")
-            .tempfile_in(dir)
-            .with_context(|| format!("cannot create a file in {}", dir.display()))?;
-        let (f, tmp) = file.into_parts();
         Ok(AtomicOutput {
-            out: std::io::BufWriter::with_capacity(1 << 17, Box::new(f)),
-            tmp: Some((tmp, path.to_path_buf())),
+            out: std::io::BufWriter::with_capacity(1 << 17, file),
+            tmp,
         })
     }
 

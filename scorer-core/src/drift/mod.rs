@@ -80,18 +80,18 @@ impl DriftCounts {
         // Row by row through the row-major matrix. Columns with one edge
         // (flags, one-hot categories: most of them) add a comparison to a
         // running count; the others find their bin by binary search.
+        let columns = || baseline.columns.iter().enumerate().take(w);
+        let singles: Vec<(usize, f64)> = columns()
+            .filter_map(|(c, h)| match h.edges[..] {
+                [edge] => Some((c, edge)),
+                _ => None,
+            })
+            .collect();
+        let multi: Vec<usize> = columns()
+            .filter(|(_, h)| h.edges.len() > 1)
+            .map(|(c, _)| c)
+            .collect();
         let mut above = vec![0u64; w];
-        let (singles, multi): (Vec<(usize, f64)>, Vec<usize>) = {
-            let (mut s, mut m) = (Vec::new(), Vec::new());
-            for (c, h) in baseline.columns.iter().enumerate().take(w) {
-                match h.edges.as_slice() {
-                    [] => {}
-                    [edge] => s.push((c, *edge)),
-                    _ => m.push(c),
-                }
-            }
-            (s, m)
-        };
         for row in x[..n * w].chunks_exact(w) {
             for &(c, edge) in &singles {
                 above[c] += u64::from(row[c] > edge);

@@ -70,6 +70,17 @@ impl RankedNode {
     fn left(self) -> usize {
         (self.0 >> 32) as usize
     }
+    /// The child that lane `k` of a group (shifted ranks `group`) goes to; a
+    /// leaf's is itself.
+    ///
+    /// # Safety
+    /// `self.cell() + k < group.len()`: a column is < used and `k` < GROUP,
+    /// so this holds for a group's ranks (`used * GROUP` of them).
+    #[inline(always)]
+    unsafe fn child(self, group: &[u32], k: usize) -> usize {
+        let r = unsafe { *group.get_unchecked(self.cell() + k) };
+        self.left() + usize::from(r > self.split())
+    }
 }
 
 /// The ranked form of a [`PackedForest`] (same node indices).
@@ -150,20 +161,16 @@ impl RankedForest {
                         // leaf stays on it, so depth 0 needs no case).
                         // SAFETY (all unchecked reads): node indices stay in
                         // `nodes` and `values` (children were checked at load;
-                        // leaves point to themselves); a column is < used, so
-                        // a cell is < used * GROUP = group.len().
+                        // leaves point to themselves); `group` is one group's
+                        // ranks, as `child` requires.
                         let mut at = [unsafe { *nodes.get_unchecked(root as usize) }; GROUP];
                         for _ in 1..depth {
                             for (k, n) in at.iter_mut().enumerate() {
-                                let r = unsafe { *group.get_unchecked(n.cell() + k) };
-                                let id = n.left() + usize::from(r > n.split());
-                                *n = unsafe { *nodes.get_unchecked(id) };
+                                *n = unsafe { *nodes.get_unchecked(n.child(group, k)) };
                             }
                         }
                         for (k, (s, n)) in sum.iter_mut().zip(at).enumerate() {
-                            let r = unsafe { *group.get_unchecked(n.cell() + k) };
-                            let leaf = n.left() + usize::from(r > n.split());
-                            *s += unsafe { *values.get_unchecked(leaf) };
+                            *s += unsafe { *values.get_unchecked(n.child(group, k)) };
                         }
                     }
                     // A short last group's extra lanes walked padding: ignored.
