@@ -82,7 +82,7 @@ dashboard: browser $(BROWSER_NPM)
 	@mkdir -p $(DASHBOARD)/pkg
 	cp scorer-wasm/npm/web/scorer_wasm.js scorer-wasm/npm/web/scorer_wasm.d.ts $(DASHBOARD)/pkg/
 	$(BROWSER_NPM)/.bin/wasm-opt -O3 --enable-bulk-memory --enable-nontrapping-float-to-int \
-	  --enable-sign-ext --enable-mutable-globals -o $(DASHBOARD)/pkg/scorer_wasm_bg.wasm scorer-wasm/npm/web/scorer_wasm_bg.wasm
+	  --enable-sign-ext --enable-mutable-globals --enable-simd -o $(DASHBOARD)/pkg/scorer_wasm_bg.wasm scorer-wasm/npm/web/scorer_wasm_bg.wasm
 	python3 splunk-app/trusted_keys.py splunk-app/keys $(DASHBOARD)/trusted-keys.json
 
 # The dashboard in headless Chromium (Debian's, installed here if missing).

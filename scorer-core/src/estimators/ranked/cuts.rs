@@ -122,10 +122,14 @@ impl Cuts {
         let starts = &self.starts[feature.starts_at as usize..];
         let mut pos = [0usize; N];
         let mut widest = 0;
+        assert!(starts.len() > feature.last as usize + 1);
         for k in 0..N {
             let b = bucket(feature, x[k]);
-            pos[k] = starts[b] as usize;
-            widest = widest.max(starts[b + 1] as usize - pos[k]);
+            // SAFETY: b <= last, and the feature has last + 2 starts
+            // (asserted above).
+            let (at, end) = unsafe { (*starts.get_unchecked(b), *starts.get_unchecked(b + 1)) };
+            pos[k] = at as usize;
+            widest = widest.max(end as usize - pos[k]);
         }
         // Power-of-two search over [pos, pos + step * 2): all lanes together.
         let mut step = (widest + 1).next_power_of_two() / 2;
@@ -150,9 +154,12 @@ fn bucket(f: &Feature, x: f64) -> usize {
     // `>=` is false for NaN: NaN goes to bucket 0.
     let t = if t >= 0.0 { t } else { 0.0 };
     let t = if t <= f.last { t } else { f.last };
-    // Truncation of a value in [0, last]; `as` saturates, so this is safe
-    // even if the clamp above were wrong.
-    t as usize
+    debug_assert!((0.0..=f.last).contains(&t));
+    // SAFETY: t is in [0, last] (NaN and both infinities included: the
+    // clamps above send them to 0 or last) and last < 2^16: the truncation
+    // fits an i32. One instruction, where `as usize` costs a dozen on x86-64
+    // (and a signed truncation is the cheaper one in wasm too).
+    unsafe { t.to_int_unchecked::<i32>() as usize }
 }
 
 #[cfg(test)]

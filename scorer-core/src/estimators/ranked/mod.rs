@@ -10,19 +10,22 @@
 //! f64 comparison itself, not an approximation: NaN ranks 0 and goes left (as
 //! `NaN > t` is false), and ±0.0 compare as f64 does.
 //!
-//! Scoring a batch: rank a block of rows (every used feature, once), then let
-//! groups of rows walk a few trees at a time, their node indices in registers
-//! and their sums in registers across those trees. A node is one u64
+//! Scoring a batch: rank a block of rows (every used feature, once); decide
+//! each tree's first levels for 32 rows at a time in SIMD lanes ([`crown`]);
+//! then let groups of rows walk the rest of a few trees at a time, their
+//! nodes in registers and their sums in registers across those trees. A node is one u64
 //! ({cell, rank, left}) read with one load; a step is load, extract, compare,
 //! add-with-carry. Trees are summed per row in tree order, as
 //! [`PackedForest::accumulate_f64`] does: results are bit-identical. Figures and
 //! what was tried: BENCHMARKS.md, issue [1/8].
 
+mod crown;
 mod cuts;
 
 use std::collections::BTreeMap;
 
 use super::tree::PackedForest;
+use crown::{bias, Crowns, LANES};
 use cuts::Cuts;
 
 /// Cuts per feature must rank in a u16 below the leaves' `LEAF` rank.
@@ -41,6 +44,9 @@ const GROUP: usize = 10;
 /// Trees a group walks before the next group: their nodes stay in L2 and the
 /// group's sums in registers, so the block's ranks stream once per TREES trees.
 const TREES: usize = 4;
+/// Ranks a column holds in a block's crown ranks: every row a group touches
+/// (a short last group repeats its last row), in whole crown passes.
+const CROWN_STRIDE: usize = BLOCK.next_multiple_of(GROUP).next_multiple_of(LANES);
 
 /// One ranked node in one u64, read with a single load: bits 0..16 the used
 /// column times GROUP (its first cell in a group's ranks), 16..32 the rank of
@@ -70,6 +76,16 @@ impl RankedNode {
     fn left(self) -> usize {
         (self.0 >> 32) as usize
     }
+    fn rank(self) -> u16 {
+        (self.0 >> 16) as u16
+    }
+    fn is_leaf(self) -> bool {
+        self.rank() == LEAF
+    }
+    /// The used column split on.
+    fn column(self) -> usize {
+        self.cell() / GROUP
+    }
     /// The child that lane `k` of a group (shifted ranks `group`) goes to; a
     /// leaf's is itself.
     ///
@@ -89,6 +105,8 @@ pub(crate) struct RankedForest {
     nodes: Vec<RankedNode>,
     /// The used columns (in increasing matrix order) and their cuts.
     cuts: Cuts,
+    /// Each tree's first levels, decided in SIMD lanes.
+    crowns: Crowns,
 }
 
 impl RankedForest {
@@ -96,6 +114,12 @@ impl RankedForest {
     /// ranks and cells (over 65,534 distinct thresholds on one feature, or
     /// over 6,553 features split on); the f64 walk is then used.
     pub fn new(forest: &PackedForest) -> Option<RankedForest> {
+        RankedForest::with_crowns(forest, true)
+    }
+
+    /// As [`RankedForest::new`]; `crowns` false walks every level in scalar
+    /// code (the crowns' reference in tests).
+    fn with_crowns(forest: &PackedForest, crowns: bool) -> Option<RankedForest> {
         // Each split feature's thresholds, by feature, in increasing order.
         let mut per_column: BTreeMap<u32, Vec<f64>> = BTreeMap::new();
         for n in forest.nodes.iter().filter(|n| n.is_split()) {
@@ -129,8 +153,16 @@ impl RankedForest {
                 let rank = cuts.of(column).partition_point(|t| *t < n.threshold);
                 RankedNode::new(column as u16, rank as u16, n.left)
             })
-            .collect();
-        Some(RankedForest { nodes, cuts })
+            .collect::<Vec<_>>();
+        let mut crowns = Crowns::new(CROWN_STRIDE, crowns);
+        for &(root, depth) in &forest.trees {
+            crowns.push(&nodes, root, depth);
+        }
+        Some(RankedForest {
+            nodes,
+            cuts,
+            crowns,
+        })
     }
 
     /// Add each row's leaf value of every tree, in tree order, to `acc`;
@@ -142,29 +174,58 @@ impl RankedForest {
         let used = self.cuts.len().max(1);
         let stride = used * GROUP;
         let mut ranks = vec![0u32; BLOCK.min(acc.len()).div_ceil(GROUP) * stride];
+        // Crowns pay for a pass of LANES rows: not for a few events.
+        let crowned = self.crowns.active() && acc.len() >= LANES;
+        let (mut crown_ranks, mut exits) = if crowned {
+            (
+                vec![0i16; used * CROWN_STRIDE],
+                vec![0u16; TREES * CROWN_STRIDE],
+            )
+        } else {
+            (Vec::new(), Vec::new())
+        };
         let nodes = &self.nodes[..];
         let values = &forest.values[..];
         for (b, acc_block) in acc.chunks_mut(BLOCK).enumerate() {
             let nb = acc_block.len();
             let rows = &x[b * BLOCK * width..];
-            self.rank_block(rows, width, nb, &mut ranks);
-            for trees in forest.trees.chunks(TREES) {
+            self.rank_block(rows, width, nb, &mut ranks, &mut crown_ranks);
+            for (c, trees) in forest.trees.chunks(TREES).enumerate() {
+                let first = c * TREES;
+                if crowned {
+                    for j in 0..trees.len() {
+                        let out = &mut exits[j * CROWN_STRIDE..];
+                        let rows = nb.next_multiple_of(LANES);
+                        self.crowns.walk(first + j, &crown_ranks, rows, out);
+                    }
+                }
                 for (q, acc_group) in acc_block.chunks_mut(GROUP).enumerate() {
                     let group = &ranks[q * stride..(q + 1) * stride];
                     let mut sum: [f64; GROUP] =
                         std::array::from_fn(|k| acc_group.get(k).copied().unwrap_or(0.0));
-                    for &(root, depth) in trees {
+                    for (j, &(root, depth)) in trees.iter().enumerate() {
                         // Each row carries the node it stands on, not its
                         // index: a step's result feeds the next load at once,
-                        // which keeps few values live in the wasm build. The
-                        // last step yields the leaf's index (a step from a
-                        // leaf stays on it, so depth 0 needs no case).
+                        // which keeps few values live in the wasm build. It
+                        // starts below its tree's crown (at the root when
+                        // there is none). The last step yields the leaf's
+                        // index (a step from a leaf stays on it).
                         // SAFETY (all unchecked reads): node indices stay in
                         // `nodes` and `values` (children were checked at load;
                         // leaves point to themselves); `group` is one group's
-                        // ranks, as `child` requires.
-                        let mut at = [unsafe { *nodes.get_unchecked(root as usize) }; GROUP];
-                        for _ in 1..depth {
+                        // ranks, as `child` requires; the crown wrote an exit
+                        // below 2^levels for every row before `nb`.
+                        let t = first + j;
+                        let levels = if crowned { self.crowns.levels(t) } else { 0 };
+                        let mut at = if levels == 0 {
+                            [unsafe { *nodes.get_unchecked(root as usize) }; GROUP]
+                        } else {
+                            let exits = &exits[j * CROWN_STRIDE..];
+                            std::array::from_fn(|k| unsafe {
+                                self.crowns.exit(t, exits[(q * GROUP + k).min(nb - 1)])
+                            })
+                        };
+                        for _ in levels + 1..depth {
                             for (k, n) in at.iter_mut().enumerate() {
                                 *n = unsafe { *nodes.get_unchecked(n.child(group, k)) };
                             }
@@ -185,8 +246,17 @@ impl RankedForest {
     /// Rank the used columns of `nb` rows into `ranks`: per group of GROUP
     /// rows, column after column, the group's GROUP ranks side by side,
     /// shifted left by 16 to compare with a node's `split()`. A column at a
-    /// time over the whole block, so its cut index stays in cache.
-    fn rank_block(&self, rows: &[f64], width: usize, nb: usize, ranks: &mut [u32]) {
+    /// time over the whole block, so its cut index stays in cache. With
+    /// crowns, also into `crown` (else empty): column after column,
+    /// [`CROWN_STRIDE`] biased ranks each, rows in order.
+    fn rank_block(
+        &self,
+        rows: &[f64],
+        width: usize,
+        nb: usize,
+        ranks: &mut [u32],
+        crown: &mut [i16],
+    ) {
         let stride = self.cuts.len() * GROUP;
         for c in 0..self.cuts.len() {
             let column = self.cuts.column(c);
@@ -195,8 +265,15 @@ impl RankedForest {
                 let x: [f64; GROUP] =
                     std::array::from_fn(|k| rows[(q * GROUP + k).min(nb - 1) * width + column]);
                 let at = q * stride + c * GROUP;
-                for (cell, r) in ranks[at..at + GROUP].iter_mut().zip(self.cuts.rank(c, x)) {
+                let r = self.cuts.rank(c, x);
+                for (cell, r) in ranks[at..at + GROUP].iter_mut().zip(r) {
                     *cell = r << 16;
+                }
+                if !crown.is_empty() {
+                    let at = c * CROWN_STRIDE + q * GROUP;
+                    for (cell, r) in crown[at..at + GROUP].iter_mut().zip(r) {
+                        *cell = bias(r as u16);
+                    }
                 }
             }
         }
@@ -209,9 +286,19 @@ mod tests {
     use crate::estimators::tree::TreeArrays;
     use proptest::prelude::*;
 
-    /// A valid tree over `width` columns, grown from `(feature, threshold)` splits.
+    /// A valid tree over `width` columns, grown breadth-first from
+    /// `(feature, threshold)` splits.
     fn tree(width: usize, splits: &[(usize, f64)]) -> TreeArrays {
-        // Grow breadth-first: each split turns the oldest leaf into a node.
+        tree_with(width, splits, |_| 0)
+    }
+
+    /// As [`tree`], each split turning the leaf `pick(leaves)` of the
+    /// frontier (0: the oldest) into a node.
+    fn tree_with(
+        width: usize,
+        splits: &[(usize, f64)],
+        mut pick: impl FnMut(usize) -> usize,
+    ) -> TreeArrays {
         let mut t = TreeArrays {
             feature: vec![-2],
             threshold: vec![-2.0],
@@ -220,7 +307,12 @@ mod tests {
         };
         let mut frontier = std::collections::VecDeque::from([0usize]);
         for &(f, th) in splits {
-            let Some(i) = frontier.pop_front() else { break };
+            if frontier.is_empty() {
+                break;
+            }
+            let i = frontier
+                .remove(pick(frontier.len()))
+                .expect("picked in range");
             let n = t.feature.len() as i64;
             t.feature[i] = (f % width) as i64;
             t.threshold[i] = th;
@@ -264,7 +356,12 @@ mod tests {
             let splits: Vec<(usize, f64)> = (0..40)
                 .map(|_| ((next() % 3) as usize, (next() % 200) as f64 / 50.0 - 2.0))
                 .collect();
-            let t = tree(width, &splits);
+            // Balanced and lopsided trees: leaves inside and below crowns.
+            let t = match k % 3 {
+                0 => tree(width, &splits),
+                1 => tree_with(width, &splits, |n| n - 1),
+                _ => tree_with(width, &splits, |n| (next() % n as u64) as usize),
+            };
             let depth = t.validate("t", width, &[]).unwrap();
             let values: Vec<f64> = (0..t.len()).map(|i| (i * 3 + k) as f64 / 7.0).collect();
             forest.push(&t, &values, &depth);
@@ -279,13 +376,17 @@ mod tests {
             .collect();
         let mut want = vec![0.0; rows];
         forest.accumulate_f64(&x, width, &mut want);
-        let ranked = RankedForest::new(&forest).unwrap();
-        let mut got = vec![0.0; rows];
-        ranked.accumulate(&forest, &x, width, &mut got);
-        assert!(got
-            .iter()
-            .zip(&want)
-            .all(|(a, b)| a.to_bits() == b.to_bits()));
+        for crowns in [true, false] {
+            let ranked = RankedForest::with_crowns(&forest, crowns).unwrap();
+            let mut got = vec![0.0; rows];
+            ranked.accumulate(&forest, &x, width, &mut got);
+            assert!(
+                got.iter()
+                    .zip(&want)
+                    .all(|(a, b)| a.to_bits() == b.to_bits()),
+                "crowns: {crowns}"
+            );
+        }
     }
 
     proptest! {
@@ -311,13 +412,15 @@ mod tests {
             let x = &x[..rows * width];
             let mut want = vec![0.0; rows];
             forest.accumulate_f64(x, width, &mut want);
-            let ranked = RankedForest::new(&forest).unwrap();
-            let mut got = vec![0.0; rows];
-            ranked.accumulate(&forest, x, width, &mut got);
-            prop_assert_eq!(
-                got.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
-                want.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
-            );
+            for crowns in [true, false] {
+                let ranked = RankedForest::with_crowns(&forest, crowns).unwrap();
+                let mut got = vec![0.0; rows];
+                ranked.accumulate(&forest, x, width, &mut got);
+                prop_assert_eq!(
+                    got.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                    want.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+                );
+            }
         }
     }
 }
