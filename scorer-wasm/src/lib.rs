@@ -10,7 +10,9 @@
 //!   behind both the ABI's `rs_score` and the browser's `scoreColumns`.
 //! - `abi` (wasm32 only): the `extern "C"` exports a wasmtime host calls; the
 //!   module imports nothing. Build it with
-//!   `cargo build -p scorer-wasm --target wasm32-unknown-unknown --release`.
+//!   `cargo build -p scorer-wasm --target wasm32-unknown-unknown --release`
+//!   (with `simd128`, from the workspace's `.cargo/config.toml`: the
+//!   forests' crowns use it).
 //!
 //! - [`browser`] (feature `browser`): the wasm-bindgen API for browsers and
 //!   Node — `Scorer.fromArtifact`, `score`, `scoreBatch`, `explain`,
