@@ -176,7 +176,9 @@ impl RankedForest {
         let mut ranks = vec![0u32; BLOCK.min(acc.len()).div_ceil(GROUP) * stride];
         // Crowns pay for a pass of LANES rows: not for a few events.
         let crowned = self.crowns.active() && acc.len() >= LANES;
-        let (mut crown_ranks, mut exits) = if crowned {
+        // Per block: the crown ranks, and each row's bottom position in the
+        // crowns of the trees being walked.
+        let (mut crown_ranks, mut bottoms) = if crowned {
             (
                 vec![0i16; used * CROWN_STRIDE],
                 vec![0u16; TREES * CROWN_STRIDE],
@@ -194,7 +196,7 @@ impl RankedForest {
                 let first = c * TREES;
                 if crowned {
                     for j in 0..trees.len() {
-                        let out = &mut exits[j * CROWN_STRIDE..];
+                        let out = &mut bottoms[j * CROWN_STRIDE..];
                         let rows = nb.next_multiple_of(LANES);
                         self.crowns.walk(first + j, &crown_ranks, rows, out);
                     }
@@ -213,16 +215,16 @@ impl RankedForest {
                         // SAFETY (all unchecked reads): node indices stay in
                         // `nodes` and `values` (children were checked at load;
                         // leaves point to themselves); `group` is one group's
-                        // ranks, as `child` requires; the crown wrote an exit
-                        // below 2^levels for every row before `nb`.
+                        // ranks, as `child` requires; the crown wrote a bottom
+                        // position below 2^levels for every row before `nb`.
                         let t = first + j;
                         let levels = if crowned { self.crowns.levels(t) } else { 0 };
                         let mut at = if levels == 0 {
                             [unsafe { *nodes.get_unchecked(root as usize) }; GROUP]
                         } else {
-                            let exits = &exits[j * CROWN_STRIDE..];
+                            let bottoms = &bottoms[j * CROWN_STRIDE..];
                             std::array::from_fn(|k| unsafe {
-                                self.crowns.exit(t, exits[(q * GROUP + k).min(nb - 1)])
+                                self.crowns.exit(t, bottoms[(q * GROUP + k).min(nb - 1)])
                             })
                         };
                         for _ in levels + 1..depth {

@@ -19,6 +19,7 @@ pub(super) unsafe fn simd128(
     rows: usize,
     out: &mut [u16],
 ) {
+    debug_assert!(levels <= super::LEVELS, "the kernel decides four levels");
     let one = i16x8_splat(1);
     for at in (0..rows).step_by(LANES) {
         let mut lanes = Lanes {
