@@ -2,7 +2,8 @@
 # The Splunk command (issue [4/8]) against its splunklib peer, same machine,
 # same run: records/s of the release `riskscore` and of tests/peer/riskscore_peer.py
 # (splunk-sdk StreamingCommand) on one 50,000-record, ~16 MB execute chunk of
-# realistic alerts (median of REPS runs each, and the ratio); start-up of the
+# realistic alerts (median of REPS runs each, and the ratio; the command with its
+# default threads=2 and with threads=1, the peer on its one thread); start-up of the
 # command (spawn until getinfo is answered) with a warm module cache (median of
 # START_RUNS) and with a fresh, empty one (median of COLD_RUNS); peak RSS on the
 # 16 MB chunk. The app folder (threat_rf + the development key) is made in a

@@ -56,6 +56,17 @@ def split_input(data):
     return data[:end], data[end:]
 
 
+def with_args(getinfo, extra):
+    """The getinfo chunk with `extra` appended to the command's arguments."""
+    header, rest = getinfo.split(b"\n", 1)
+    m, b = (int(x) for x in header.decode().split(",")[1:])
+    meta = json.loads(rest[:m])
+    for k in ("args", "raw_args"):
+        meta["searchinfo"][k] = meta["searchinfo"][k] + extra
+    meta = json.dumps(meta).encode()
+    return b"chunked 1.0,%d,%d\n" % (len(meta), b) + meta + rest[m:m + b]
+
+
 def run(cmd, env, cwd, getinfo, execute=None):
     # Peak RSS comes from /usr/bin/time wrapped around the command: wait4's
     # ru_maxrss of a child forked from this (large) Python process would count
@@ -134,21 +145,32 @@ def main():
     rust_cmd, rust_env = [os.path.abspath(a.rust)], dict(base, RISKSCORE_CACHE_DIR=warm_cache)
     peer_cmd, peer_env = [sys.executable, os.path.abspath(a.peer)], base
 
+    # The command on one thread as well (`threads=1`; the default is 2): the
+    # peer runs on one.
+    getinfo_one = with_args(getinfo, ["threads=1"])
+
     # Warm-up (unmeasured): fills the module cache and the page cache; checks the replies.
     n = records_in(read_chunk(io.BytesIO(execute))[1])
-    for name, cmd, env in (("riskscore", rust_cmd, rust_env), ("peer", peer_cmd, peer_env)):
-        r = run(cmd, env, dispatch, getinfo, execute)
+    replies = {}
+    for name, cmd, env, info in (("riskscore", rust_cmd, rust_env, getinfo),
+                                 ("riskscore threads=1", rust_cmd, rust_env, getinfo_one),
+                                 ("peer", peer_cmd, peer_env, getinfo)):
+        r = run(cmd, env, dispatch, info, execute)
         got = records_in(r["reply"][1])
         assert got == n, f"{name}: {got} records back of {n}"
+        replies[name] = r["reply"][1]
+    assert replies["riskscore"] == replies["riskscore threads=1"], "threads=1 and 2 replies differ"
     print(f"input: {n} records, execute chunk body {len(execute) / 1e6:.1f} MB; replies checked: "
-          f"{n} records each", flush=True)
+          f"{n} records each (threads=1 and 2: byte for byte the same)", flush=True)
 
     runs = {"riskscore": [], "peer": []}
+    one = []
     for i in range(a.reps):
         runs["riskscore"].append(run(rust_cmd, rust_env, dispatch, getinfo, execute))
+        one.append(run(rust_cmd, rust_env, dispatch, getinfo_one, execute))
         runs["peer"].append(run(peer_cmd, peer_env, dispatch, getinfo, execute))
         print(f"  throughput run {i + 1}/{a.reps}: riskscore {ms(runs['riskscore'][-1]['execute'])}, "
-              f"peer {ms(runs['peer'][-1]['execute'])}", flush=True)
+              f"threads=1 {ms(one[-1]['execute'])}, peer {ms(runs['peer'][-1]['execute'])}", flush=True)
 
     warm = [run(rust_cmd, rust_env, dispatch, getinfo)["start"] for _ in range(a.start_runs)]
     cold = []
@@ -174,6 +196,11 @@ def main():
     print(f"{'execute chunk, median of %d (s)' % a.reps:44} {med['riskscore']['execute']:>14.3f} "
           f"{med['peer']['execute']:>16.3f}")
     print(f"{'records/s (execute chunk)':44} {rate['riskscore']:>14,.0f} {rate['peer']:>16,.0f} {ratio:>7.1f}x")
+    one_s = statistics.median(r["execute"] for r in one)
+    one_ratio = (n / one_s) / rate["peer"]
+    print(f"{'  threads=1: execute chunk, median (s)':44} {one_s:>14.3f}")
+    print(f"{'  threads=1: records/s (execute chunk)':44} {n / one_s:>14,.0f} {rate['peer']:>16,.0f} "
+          f"{one_ratio:>7.1f}x")
     print(f"{'end to end: spawn..exit, median (s)':44} {med['riskscore']['total']:>14.3f} "
           f"{med['peer']['total']:>16.3f}")
     print(f"{'records/s (end to end)':44} {rate_total['riskscore']:>14,.0f} {rate_total['peer']:>16,.0f} "
@@ -189,7 +216,8 @@ def main():
     print(f"{'peak RSS, median of runs (MB)':44} {rss_med['riskscore']:>14.1f} {rss_med['peer']:>16.1f}")
     print()
     print(f"target riskscore >= 20x the peer's records/s: {ratio:.1f}x (execute chunk), "
-          f"{ratio_total:.1f}x (end to end): {verdict(ratio >= 20)} / {verdict(ratio_total >= 20)}")
+          f"{ratio_total:.1f}x (end to end): {verdict(ratio >= 20)} / {verdict(ratio_total >= 20)}; "
+          f"threads=1: {one_ratio:.1f}x: {verdict(one_ratio >= 20)}")
     print(f"target start <= 50 ms (warm module cache): {warm_ms:.1f} ms: {verdict(warm_ms <= 50)}; "
           f"cold module cache: {cold_ms:.1f} ms: {verdict(cold_ms <= 50)}")
     print(f"target peak memory < 64 MB for a 16 MB chunk: {rss['riskscore']:.1f} MB (max of runs): "

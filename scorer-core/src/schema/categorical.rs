@@ -73,35 +73,34 @@ pub(crate) fn with_text<R>(v: Value<'_>, f: impl FnOnce(&str) -> R) -> Option<R>
     }
 }
 
-/// One-hot lookup: categories sorted once for binary search.
+/// One-hot lookup: a hash map from category to column. A binary search
+/// over the sorted categories compared whole strings several times a value,
+/// and categories such as IDS signatures share long prefixes; the wasm
+/// build's `memcmp` goes a byte at a time. Now a value is hashed once (Fx, a
+/// word at a time) and compared once.
 #[derive(Debug, Clone)]
 pub(crate) struct OneHot {
-    sorted: Vec<(String, usize)>,
+    columns: rustc_hash::FxHashMap<String, usize>,
     other: Option<usize>,
 }
 
 impl OneHot {
     pub(crate) fn new(categories: &[String], other: bool) -> Self {
-        let mut sorted: Vec<(String, usize)> = categories
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (c.clone(), i))
-            .collect();
-        sorted.sort();
+        let mut columns = rustc_hash::FxHashMap::default();
+        for (i, c) in categories.iter().enumerate() {
+            // Categories are distinct (checked at load); were one repeated,
+            // it would keep its first column.
+            columns.entry(c.clone()).or_insert(i);
+        }
         OneHot {
-            sorted,
+            columns,
             other: other.then_some(categories.len()),
         }
     }
 
     pub(crate) fn apply(&self, v: Value<'_>, out: &mut [f64]) -> bool {
         out.fill(0.0);
-        let hit = with_text(v, |s| {
-            self.sorted
-                .binary_search_by(|(c, _)| c.as_str().cmp(s))
-                .ok()
-                .map(|i| self.sorted[i].1)
-        });
+        let hit = with_text(v, |s| self.columns.get(s).copied());
         match hit {
             Some(Some(col)) => {
                 out[col] = 1.0;

@@ -5,9 +5,11 @@ use siem_adapter::engine::EngineKind;
 
 /// Most reasons a user may ask for.
 pub const MAX_EXPLAIN: usize = 32;
+/// Most threads a search's command may use on an indexer.
+pub const MAX_THREADS: usize = 2;
 
 /// `| riskscore model=<name> [threshold=<0..1>] [explain=<k>] [engine=wasm|native]
-/// [allow_unsigned=<bool>] [fields=all|model]`.
+/// [allow_unsigned=<bool>] [fields=all|model] [threads=1|2]`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Args {
     /// Model name, resolved inside the app's `models/` folder.
@@ -22,6 +24,9 @@ pub struct Args {
     pub allow_unsigned: bool,
     /// Ask splunkd for the model's fields only (`required_fields`).
     pub model_fields_only: bool,
+    /// Threads: 2 reads and writes a chunk's CSV on one while the engine
+    /// scores on the other; 1 does both in turn.
+    pub threads: usize,
 }
 
 /// A bad argument, worded for the search UI.
@@ -30,7 +35,8 @@ pub struct Args {
 pub struct ArgError(pub String);
 
 const USAGE: &str = "usage: riskscore model=<name> [threshold=<0..1>] [explain=<0..32>] \
-                     [engine=wasm|native] [allow_unsigned=<bool>] [fields=all|model]";
+                     [engine=wasm|native] [allow_unsigned=<bool>] [fields=all|model] \
+                     [threads=1|2]";
 
 /// A Splunk boolean argument (t/true/1/yes/y, f/false/0/no/n).
 pub fn boolean(key: &str, v: &str) -> Result<bool, ArgError> {
@@ -52,6 +58,7 @@ impl Args {
             engine: EngineKind::Wasm,
             allow_unsigned: false,
             model_fields_only: false,
+            threads: MAX_THREADS,
         };
         for arg in args {
             let Some((key, value)) = arg.split_once('=') else {
@@ -103,6 +110,17 @@ impl Args {
                         }
                     }
                 }
+                "threads" => {
+                    a.threads = value
+                        .parse::<usize>()
+                        .ok()
+                        .filter(|n| (1..=MAX_THREADS).contains(n))
+                        .ok_or_else(|| {
+                            ArgError(format!(
+                                "threads={value}: expected a whole number from 1 to {MAX_THREADS}"
+                            ))
+                        })?;
+                }
                 other => return Err(ArgError(format!("unknown option `{other}`; {USAGE}"))),
             }
         }
@@ -149,6 +167,7 @@ mod tests {
             "engine=native",
             "allow_unsigned=t",
             "fields=model",
+            "threads=1",
         ])
         .unwrap();
         assert_eq!(a.model, "threat_rf");
@@ -156,11 +175,13 @@ mod tests {
         assert_eq!(a.explain, 3);
         assert_eq!(a.engine, EngineKind::Native);
         assert!(a.allow_unsigned && a.model_fields_only);
+        assert_eq!(a.threads, 1);
         let d = parse(&["model=m"]).unwrap();
         assert_eq!(
             (d.engine, d.allow_unsigned, d.explain, d.threshold),
             (EngineKind::Wasm, false, 0, None)
         );
+        assert_eq!(d.threads, 2);
     }
 
     #[test]
@@ -173,6 +194,8 @@ mod tests {
             (&["model=m", "explain=99"], "explain=99"),
             (&["model=m", "engine=gpu"], "engine=gpu"),
             (&["model=m", "allow_unsigned=maybe"], "allow_unsigned=maybe"),
+            (&["model=m", "threads=0"], "threads=0"),
+            (&["model=m", "threads=3"], "threads=3"),
             (&["model=m", "colour=red"], "unknown option `colour`"),
             (&["model=m", "stray"], "unexpected argument `stray`"),
             (&["model=../../etc/passwd"], "not by a path"),

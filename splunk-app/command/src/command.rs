@@ -12,20 +12,20 @@ use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use scorer_core::schema::FeatureSpec;
 use serde_json::{json, Value};
 use siem_adapter::commands::model_args::{load_engine, ModelArgs};
-use siem_adapter::engine::{BatchResult, Engine, EngineKind, EventBatch, WasmRuntime};
-use siem_adapter::render::Verdict;
+use siem_adapter::engine::{Engine, EngineKind, WasmRuntime};
 
 use crate::app;
 use crate::args::{ArgError, Args};
-use crate::records::Records;
 use crate::reply::{Cells, Columns, Plan};
 use crate::scpv2::{write_chunk, ChunkReader, Metadata};
+use crate::windows::{self, Window, Writer};
 
-/// Records per engine call: big enough that the per-call cost vanishes,
-/// small enough that the sandbox's memory stays a few MB.
-pub const ENGINE_BATCH: usize = 2048;
+/// Chunks smaller than this are scored on one thread whatever `threads=`
+/// says: they hold about one window, which nothing would overlap with.
+const OVERLAP_FROM_BYTES: usize = 1 << 20;
 
 /// Where the command finds its app and writes its cache.
 #[derive(Debug, Clone, Default)]
@@ -55,10 +55,15 @@ pub struct Totals {
 struct Scorer {
     engine: Engine,
     _runtime: Option<WasmRuntime>,
+    /// The model's `name@version` and features (kept apart from the engine,
+    /// which a worker thread borrows while rows are written).
+    id: String,
+    features: Vec<FeatureSpec>,
     explain: usize,
+    threads: usize,
     columns: Columns,
-    records: Records,
-    result: BatchResult,
+    /// Two window buffers: the second is used with two threads.
+    windows: [Window; 2],
     cells: Cells,
 }
 
@@ -253,14 +258,17 @@ fn load(
         app_dir,
         cache,
     )?;
-    let fields = engine.describe().fields.clone();
+    let described = engine.describe();
+    let fields = &described.fields;
     Ok(Scorer {
+        id: described.id.clone(),
+        features: described.features.clone(),
+        windows: [Window::new(fields), Window::new(fields)],
         engine,
         _runtime: runtime,
         explain: args.explain,
+        threads: args.threads,
         columns: Columns::new(args.explain > 0),
-        records: Records::new(&fields),
-        result: BatchResult::default(),
         cells: Cells::default(),
     })
 }
@@ -276,13 +284,10 @@ fn root_cause(e: &anyhow::Error) -> String {
 impl Scorer {
     /// Score one chunk's body into `reply`; a warning for the search UI when
     /// records could not be scored (they still go out, with `risk_error`).
-    ///
-    /// The engine is called once per [`ENGINE_BATCH`] records, not once per
-    /// chunk: a 50,000-record chunk would otherwise need its whole feature
-    /// matrix (records × features) in the sandbox's memory at once.
     fn execute(&mut self, body: &[u8], reply: &mut Vec<u8>, totals: &mut Totals) -> Option<String> {
         reply.clear();
-        let mut reader = match self.records.begin(body) {
+        let [lead, second] = &mut self.windows;
+        let mut reader = match lead.records.begin(body) {
             Ok(Some(r)) => r,
             Ok(None) => return None,
             Err(e) => {
@@ -294,34 +299,38 @@ impl Scorer {
                 ));
             }
         };
-        let header = self.records.header().cloned()?;
+        let header = lead.records.header().cloned()?;
         let plan = Plan::new(&header, &self.columns);
         reply.reserve(body.len() + body.len() / 4);
         plan.write_header(reply, body, &header, &self.columns);
-        let width = header.names.len();
-        let mut failed: Option<(usize, String)> = None;
-        let mut n = 0;
-        let mut bad_csv = None;
-        loop {
-            let read = self.records.next_window(&mut reader, ENGINE_BATCH);
-            let len = self.records.len();
-            if len > 0 {
-                n += len;
-                self.score_window(body, reply, &plan, width, totals, &mut failed);
-            }
-            match read {
-                Ok(0) => break,
-                Ok(_) => {}
-                Err(e) => {
-                    // Keep every record: the rest goes out as it came.
-                    tracing::error!(error = %e, "chunk is not valid CSV from here; passed through");
-                    reply.extend_from_slice(reader.rest());
-                    bad_csv = Some(e.to_string());
-                    break;
-                }
-            }
-        }
-        if let Some(e) = bad_csv {
+        let mut writer = Writer {
+            body,
+            plan: &plan,
+            width: header.names.len(),
+            id: &self.id,
+            features: &self.features,
+            explain: self.explain,
+            cells: &mut self.cells,
+            reply,
+            totals,
+            failed: None,
+        };
+        let read = if self.threads > 1 && body.len() >= OVERLAP_FROM_BYTES {
+            second.records.follow(&lead.records);
+            windows::overlapped(
+                &mut self.engine,
+                &mut self.windows,
+                &mut reader,
+                &mut writer,
+            )
+        } else {
+            windows::serial(&mut self.engine, lead, &mut reader, &mut writer)
+        };
+        let (n, failed) = (read.records, writer.failed.take());
+        if let Some(e) = read.error {
+            // Keep every record: the rest goes out as it came.
+            tracing::error!(error = %e, "chunk is not valid CSV from here; passed through");
+            writer.reply.extend_from_slice(reader.rest());
             return Some(format!(
                 "riskscore: a chunk stopped being valid CSV after {n} records; the rest was passed through unscored: {e}"
             ));
@@ -331,51 +340,5 @@ impl Scorer {
                 "riskscore: {count} of {n} records could not be scored (engine error: {e}); they carry risk_error"
             )
         })
-    }
-
-    /// Score the records held (one window) and append their reply rows.
-    fn score_window(
-        &mut self,
-        body: &[u8],
-        reply: &mut Vec<u8>,
-        plan: &Plan,
-        width: usize,
-        totals: &mut Totals,
-        failed: &mut Option<(usize, String)>,
-    ) {
-        let failure = self
-            .engine
-            .score_batch(&self.records, self.explain, &mut self.result)
-            .err();
-        if let Some(e) = &failure {
-            tracing::error!(error = %e, records = self.records.len(), "batch could not be scored");
-            let (count, _) = failed.get_or_insert((0, e.to_string()));
-            *count += self.records.len();
-        }
-        let described = self.engine.describe();
-        let (id, features) = (&described.id, &described.features);
-        for (i, row) in self.records.rows().iter().enumerate() {
-            let verdict = match &failure {
-                Some(e) => Verdict::Error(format!("engine error: {e}")),
-                None if row.cells > width => Verdict::Error(format!(
-                    "record has {} cells but the header {}; the extra cells were dropped",
-                    row.cells, width
-                )),
-                None => Verdict::of(&self.result, i, features, self.explain),
-            };
-            totals.records += 1;
-            match &verdict {
-                Verdict::Scored { flag, .. } => {
-                    totals.scored += 1;
-                    totals.flagged += u64::from(*flag);
-                }
-                Verdict::Error(_) => totals.errored += 1,
-            }
-            let reasons = (self.explain > 0 && failure.is_none())
-                .then(|| self.result.reasons.get(i).map(Vec::as_slice))
-                .flatten();
-            self.cells.fill(&verdict, id, reasons);
-            plan.write_row(reply, body, *row, &self.cells);
-        }
     }
 }

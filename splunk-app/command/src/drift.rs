@@ -23,9 +23,10 @@ use serde_json::json;
 use siem_adapter::engine::{BatchResult, Description, Engine, EngineKind, EventBatch as _};
 
 use crate::args::{check_model_name, ArgError};
-use crate::command::{load_engine_for, messages, reply_error, Setup, ENGINE_BATCH};
+use crate::command::{load_engine_for, messages, reply_error, Setup};
 use crate::records::Records;
 use crate::scpv2::{write_chunk, ChunkReader};
+use crate::windows::ENGINE_BATCH;
 
 /// The field of a map record that carries its counts.
 pub const COUNTS_FIELD: &str = "riskdrift_counts";

@@ -16,6 +16,8 @@
 //! - [`records`]: an execute chunk's CSV body, read into the engine's columnar batch.
 //! - [`reply`]: the reply body — input rows untouched, the scorer's columns appended.
 //! - [`command`]: the conversation: getinfo, then one reply per execute chunk.
+//! - [`windows`]: a chunk's records read, scored and written window by
+//!   window, on one thread or overlapped on two (`threads=`).
 //! - [`drift`]: `| riskdrift model=<name>`, the same executable run as a
 //!   reporting command (commands.conf `command.arg.1 = riskdrift`): drift
 //!   counts per chunk on the indexers, merged and judged on the search head.
@@ -31,3 +33,4 @@ pub mod drift;
 pub mod records;
 pub mod reply;
 pub mod scpv2;
+pub mod windows;

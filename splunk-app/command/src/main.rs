@@ -35,6 +35,18 @@ fn init_logging(home: Option<&std::path::Path>) {
     }
 }
 
+/// Ask for 1 MiB pipe buffers on stdin and stdout (Linux; the default is
+/// 64 KiB): a 16 MB chunk then crosses in 16 wake-ups instead of 256. Not a
+/// pipe, or over `/proc/sys/fs/pipe-max-size`: left as it is.
+fn widen_pipes() {
+    #[cfg(target_os = "linux")]
+    for fd in [0, 1] {
+        // SAFETY: F_SETPIPE_SZ takes an int and touches no memory of ours;
+        // on a descriptor that is not a pipe it fails with EBADF.
+        let _ = unsafe { libc::fcntl(fd, libc::F_SETPIPE_SZ, 1 << 20) };
+    }
+}
+
 fn main() {
     if std::env::args().nth(1).as_deref() == Some("--version") {
         use sha2::Digest;
@@ -55,6 +67,7 @@ fn main() {
             None => default_cache_dir(),
         },
     };
+    widen_pipes();
     let stdin = std::io::stdin();
     let stdout = std::io::stdout();
     let (input, output) = (

@@ -146,6 +146,17 @@ impl Records {
         Ok(Some(reader))
     }
 
+    /// Read the windows of the chunk `lead` has begun: take its header and
+    /// its column map (a second window buffer of the same chunk).
+    pub fn follow(&mut self, lead: &Records) {
+        debug_assert_eq!(self.fields, lead.fields);
+        self.header.clone_from(&lead.header);
+        self.columns.clone_from(&lead.columns);
+        self.rows.clear();
+        self.cells.clear();
+        self.text.clear();
+    }
+
     /// Replace the records held with the next at most `max` of `reader`
     /// (0 at the end). On a CSV error the records read before it stay held;
     /// [`BodyReader::rest`] is the body from the bad record on.

@@ -49,6 +49,43 @@ fn a_50000_record_chunk_of_tens_of_mb_comes_back_whole_and_wasm_equals_native() 
     let native = app.run(input);
     assert_eq!(native.status, 0, "{}", native.stderr);
     assert_eq!(native.stdout, wasm.stdout, "wasm and native replies differ");
+
+    input = getinfo(&["model=threat_rf", "explain=3", "threads=1"]);
+    input.extend(execute(&b, true));
+    let one = app.run(input);
+    assert_eq!(one.status, 0, "{}", one.stderr);
+    assert_eq!(
+        one.stdout, wasm.stdout,
+        "threads=1 and threads=2 replies differ"
+    );
+}
+
+#[test]
+fn one_thread_and_two_give_the_same_reply_byte_for_byte() {
+    let app = TestApp::new();
+    // Over the 1 MiB from which two threads are used: whole windows only,
+    // one record past them, and several chunks in one search.
+    let bodies = [body(4096, 600), body(2049, 900), body(3000, 500)];
+    let mut replies = Vec::new();
+    for threads in ["threads=1", "threads=2"] {
+        let mut input = getinfo(&["model=threat_rf", "explain=2", threads]);
+        for (i, b) in bodies.iter().enumerate() {
+            assert!(b.len() > 1 << 20, "{} bytes", b.len());
+            input.extend(execute(b, i + 1 == bodies.len()));
+        }
+        let run = app.run(input);
+        assert_eq!(run.status, 0, "{}", run.stderr);
+        let c = run.chunks();
+        assert_eq!(c.len(), 1 + bodies.len());
+        for (b, (_, reply)) in bodies.iter().zip(&c[1..]) {
+            assert_eq!(csv_table(reply).1.len(), csv_table(b).1.len());
+        }
+        replies.push(run.stdout);
+    }
+    assert_eq!(
+        replies[0], replies[1],
+        "threads=1 and threads=2 replies differ"
+    );
 }
 
 #[test]

@@ -25,7 +25,7 @@ mod cuts;
 use std::collections::BTreeMap;
 
 use super::tree::PackedForest;
-use crown::{bias, Crowns, LANES};
+use crown::{bias, exit, Crowns, EXITS, LANES};
 use cuts::Cuts;
 
 /// Cuts per feature must rank in a u16 below the leaves' `LEAF` rank.
@@ -201,11 +201,28 @@ impl RankedForest {
                         self.crowns.walk(first + j, &crown_ranks, rows, out);
                     }
                 }
+                // Per tree of the pass, worked out once for all its groups:
+                // its crown's exits (None: no crown, rows start at the
+                // root), its root, and the scalar steps that follow.
+                let plan: [(Option<&[RankedNode; EXITS]>, RankedNode, u32); TREES] =
+                    std::array::from_fn(|j| {
+                        let Some(&(root, depth)) = trees.get(j) else {
+                            return (None, nodes[0], 0);
+                        };
+                        let t = first + j;
+                        let levels = if crowned { self.crowns.levels(t) } else { 0 };
+                        let exits = (levels > 0).then(|| self.crowns.exits(t));
+                        (
+                            exits,
+                            nodes[root as usize],
+                            depth.saturating_sub(levels + 1),
+                        )
+                    });
                 for (q, acc_group) in acc_block.chunks_mut(GROUP).enumerate() {
                     let group = &ranks[q * stride..(q + 1) * stride];
                     let mut sum: [f64; GROUP] =
                         std::array::from_fn(|k| acc_group.get(k).copied().unwrap_or(0.0));
-                    for (j, &(root, depth)) in trees.iter().enumerate() {
+                    for (j, &(exits, root, steps)) in plan[..trees.len()].iter().enumerate() {
                         // Each row carries the node it stands on, not its
                         // index: a step's result feeds the next load at once,
                         // which keeps few values live in the wasm build. It
@@ -215,19 +232,21 @@ impl RankedForest {
                         // SAFETY (all unchecked reads): node indices stay in
                         // `nodes` and `values` (children were checked at load;
                         // leaves point to themselves); `group` is one group's
-                        // ranks, as `child` requires; the crown wrote a bottom
-                        // position below 2^levels for every row before `nb`.
-                        let t = first + j;
-                        let levels = if crowned { self.crowns.levels(t) } else { 0 };
-                        let mut at = if levels == 0 {
-                            [unsafe { *nodes.get_unchecked(root as usize) }; GROUP]
-                        } else {
-                            let bottoms = &bottoms[j * CROWN_STRIDE..];
-                            std::array::from_fn(|k| unsafe {
-                                self.crowns.exit(t, bottoms[(q * GROUP + k).min(nb - 1)])
-                            })
+                        // ranks, as `child` requires.
+                        let mut at = match exits {
+                            Some(exits) => {
+                                // Every row of a group has a bottom position
+                                // (CROWN_STRIDE covers whole groups); a
+                                // padding row's is stale, still a position.
+                                let b: &[u16; GROUP] = bottoms[j * CROWN_STRIDE + q * GROUP..]
+                                    [..GROUP]
+                                    .try_into()
+                                    .expect("a group's bottoms");
+                                std::array::from_fn(|k| exit(exits, b[k]))
+                            }
+                            None => [root; GROUP],
                         };
-                        for _ in levels + 1..depth {
+                        for _ in 0..steps {
                             for (k, n) in at.iter_mut().enumerate() {
                                 *n = unsafe { *nodes.get_unchecked(n.child(group, k)) };
                             }
@@ -262,10 +281,20 @@ impl RankedForest {
         let stride = self.cuts.len() * GROUP;
         for c in 0..self.cuts.len() {
             let column = self.cuts.column(c);
+            // The column's values, `width` apart: checked once here, read
+            // unchecked below.
+            assert!(column < width && rows.len() >= nb * width);
+            let col = &rows[column..];
             for q in 0..nb.div_ceil(GROUP) {
-                // A short last group repeats its last row.
-                let x: [f64; GROUP] =
-                    std::array::from_fn(|k| rows[(q * GROUP + k).min(nb - 1) * width + column]);
+                let first = q * GROUP;
+                let x: [f64; GROUP] = if first + GROUP <= nb {
+                    // SAFETY: row first + k < nb, so its cell `(first + k) *
+                    // width` of `col` is below `nb * width - column`.
+                    std::array::from_fn(|k| unsafe { *col.get_unchecked((first + k) * width) })
+                } else {
+                    // A short last group repeats its last row.
+                    std::array::from_fn(|k| col[(first + k).min(nb - 1) * width])
+                };
                 let at = q * stride + c * GROUP;
                 let r = self.cuts.rank(c, x);
                 for (cell, r) in ranks[at..at + GROUP].iter_mut().zip(r) {

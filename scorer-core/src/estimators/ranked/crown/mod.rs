@@ -47,7 +47,7 @@ const LEVELS: usize = 4;
 /// Heap nodes of a full crown.
 const SLOTS: usize = (1 << LEVELS) - 1;
 /// Bottom positions of a full crown.
-const EXITS: usize = 1 << LEVELS;
+pub(super) const EXITS: usize = 1 << LEVELS;
 /// Rows a crown pass decides together (32 × i16: one AVX-512 register).
 pub(super) const LANES: usize = 32;
 
@@ -179,13 +179,14 @@ impl Crowns {
         u32::from(self.levels[t])
     }
 
-    /// Tree `t`'s node at bottom position `q` of its crown.
-    ///
-    /// # Safety
-    /// `q < 2^levels(t)`, as [`Crowns::walk`] writes.
+    /// Tree `t`'s nodes at the bottom positions of its crown: every one of
+    /// the [`EXITS`] is a node of the tree (positions below no crown level
+    /// stand at the root), so any position read through [`exit`] is one.
     #[inline(always)]
-    pub unsafe fn exit(&self, t: usize, q: u16) -> RankedNode {
-        unsafe { *self.exits.get_unchecked(t * EXITS + usize::from(q)) }
+    pub fn exits(&self, t: usize) -> &[RankedNode; EXITS] {
+        self.exits[t * EXITS..][..EXITS]
+            .try_into()
+            .expect("EXITS nodes a tree")
     }
 
     /// For the first `rows` rows of a block (a multiple of [`LANES`], at most
@@ -217,6 +218,14 @@ impl Crowns {
             }
         }
     }
+}
+
+/// The node at bottom position `q` of a tree's [`Crowns::exits`]; the mask
+/// keeps any u16 in range, so no bounds check is paid (the walk writes
+/// positions below 2^levels ≤ EXITS, which it leaves alone).
+#[inline(always)]
+pub(super) fn exit(exits: &[RankedNode; EXITS], q: u16) -> RankedNode {
+    exits[usize::from(q) & (EXITS - 1)]
 }
 
 /// A crown's walk for one lane, written plainly: the kernels' reference.
