@@ -301,7 +301,7 @@ impl Scorer {
         };
         let header = lead.records.header().cloned()?;
         let plan = Plan::new(&header, &self.columns);
-        reply.reserve(body.len() + body.len() / 4);
+        crate::buffers::reserve(reply, body.len() + body.len() / 4);
         plan.write_header(reply, body, &header, &self.columns);
         let mut writer = Writer {
             body,

@@ -13,6 +13,7 @@
 //! - [`scpv2`]: the protocol's framing (chunks in, chunks out).
 //! - [`args`]: the command's arguments (`model=`, `threshold=`, `explain=`, ...).
 //! - [`app`]: where the app folder, its models and keys, the log and the cache are.
+//! - [`buffers`]: the chunk body and reply buffers (huge pages on Linux).
 //! - [`records`]: an execute chunk's CSV body, read into the engine's columnar batch.
 //! - [`reply`]: the reply body — input rows untouched, the scorer's columns appended.
 //! - [`command`]: the conversation: getinfo, then one reply per execute chunk.
@@ -28,6 +29,7 @@
 
 pub mod app;
 pub mod args;
+pub mod buffers;
 pub mod command;
 pub mod drift;
 pub mod records;

@@ -153,7 +153,7 @@ fn read_exactly(
     what: &'static str,
 ) -> Result<(), ProtocolError> {
     buf.clear();
-    buf.reserve(len);
+    crate::buffers::reserve(buf, len);
     let got = std::io::Read::take(&mut *r, len as u64).read_to_end(buf)?;
     if got < len {
         return Err(ProtocolError::Truncated {
