@@ -14,8 +14,8 @@
 //! each tree's first levels for 32 rows at a time in SIMD lanes ([`crown`]);
 //! then let groups of rows walk the rest of a few trees at a time, their
 //! nodes in registers and their sums in registers across those trees. A node is one u64
-//! ({cell, rank, left}) read with one load; a step is load, extract, compare,
-//! add-with-carry. Trees are summed per row in tree order, as
+//! ({cell, rank, child}) read with one load; a step is load, extract the cell,
+//! subtract the row's rank, shift ([`RankedNode`]). Trees are summed per row in tree order, as
 //! [`PackedForest::accumulate_f64`] does: results are bit-identical. Figures and
 //! what was tried: BENCHMARKS.md, issue [1/8].
 
@@ -50,31 +50,38 @@ const CROWN_STRIDE: usize = BLOCK.next_multiple_of(GROUP).next_multiple_of(LANES
 
 /// One ranked node in one u64, read with a single load: bits 0..16 the used
 /// column times GROUP (its first cell in a group's ranks), 16..32 the rank of
-/// the split's threshold among that column's cuts, 32..64 the left child (the
-/// right child is `left + 1`). A step is six instructions on x86-64: load,
-/// copy, extract the cell, shift out `left`, compare, add-with-carry.
+/// the split's threshold among that column's cuts, 32..64 `hi`: for a split
+/// the index of its left child, its right child standing just before it, at
+/// `hi - 1`; for a leaf its own index.
+///
+/// A row's shifted rank `r << 16` exceeds the low half `rank << 16 | cell`
+/// exactly when `r > rank`, and then subtracting it from the node borrows one
+/// from `hi`: the child is `(node - r) >> 32`, the right one when the row goes
+/// right. A step is four instructions on x86-64 (load the node, extract the
+/// cell, subtract the rank from memory, shift) and no compare or flag in the
+/// wasm build, where Cranelift turned session 13's compare and add into
+/// compare, set, extend and add. A leaf's low half is above every rank, so
+/// a step from a leaf stays on it.
 #[derive(Debug, Clone, Copy)]
 struct RankedNode(u64);
 
 impl RankedNode {
-    fn new(column: u16, rank: u16, left: u32) -> RankedNode {
+    fn new(column: u16, rank: u16, hi: u32) -> RankedNode {
         let cell = u64::from(column) * GROUP as u64;
         debug_assert!(cell <= 0xffff);
-        RankedNode(cell | u64::from(rank) << 16 | u64::from(left) << 32)
+        RankedNode(cell | u64::from(rank) << 16 | u64::from(hi) << 32)
     }
     #[inline(always)]
     fn cell(self) -> usize {
         (self.0 & 0xffff) as usize
     }
-    /// The low half, `rank << 16 | cell`: a row's shifted rank `r << 16`
-    /// exceeds it exactly when `r > rank`, so one compare does the split.
-    #[inline(always)]
-    fn split(self) -> u32 {
-        self.0 as u32
-    }
-    #[inline(always)]
+    /// A split's left child (a leaf: itself).
     fn left(self) -> usize {
         (self.0 >> 32) as usize
+    }
+    /// A split's right child.
+    fn right(self) -> usize {
+        self.left() - 1
     }
     fn rank(self) -> u16 {
         (self.0 >> 16) as u16
@@ -95,14 +102,19 @@ impl RankedNode {
     #[inline(always)]
     unsafe fn child(self, group: &[u32], k: usize) -> usize {
         let r = unsafe { *group.get_unchecked(self.cell() + k) };
-        self.left() + usize::from(r > self.split())
+        // No underflow: a borrow needs r above the low half, and then the
+        // node is a split, whose `hi` is at least 1.
+        (self.0.wrapping_sub(u64::from(r)) >> 32) as usize
     }
 }
 
-/// The ranked form of a [`PackedForest`] (same node indices).
+/// The ranked form of a [`PackedForest`]: the same nodes, each pair of
+/// siblings stored right child first (so a tree's root keeps its index).
 #[derive(Debug, Clone)]
 pub(crate) struct RankedForest {
     nodes: Vec<RankedNode>,
+    /// Each node's value, in this order.
+    values: Vec<f64>,
     /// The used columns (in increasing matrix order) and their cuts.
     cuts: Cuts,
     /// Each tree's first levels, decided in SIMD lanes.
@@ -140,26 +152,38 @@ impl RankedForest {
             }
             cuts.push(column, &c);
         }
-        let nodes = forest
-            .nodes
-            .iter()
-            .map(|n| {
-                if !n.is_split() {
-                    return RankedNode::new(0, LEAF, n.left);
-                }
+        // The packed forest stores each split's children as a pair, left
+        // then right; here they swap places. `at[i]`: node i's index here.
+        let mut at: Vec<u32> = (0..forest.nodes.len() as u32).collect();
+        for n in forest.nodes.iter().filter(|n| n.is_split()) {
+            let left = n.left as usize;
+            at.swap(left, left + 1);
+        }
+        let mut nodes = vec![RankedNode(0); forest.nodes.len()];
+        let mut values = vec![0.0; forest.nodes.len()];
+        for (i, n) in forest.nodes.iter().enumerate() {
+            let here = at[i] as usize;
+            values[here] = forest.values[i];
+            nodes[here] = if n.is_split() {
                 let column = columns
                     .binary_search(&n.feature)
                     .expect("column collected above");
                 let rank = cuts.of(column).partition_point(|t| *t < n.threshold);
-                RankedNode::new(column as u16, rank as u16, n.left)
-            })
-            .collect::<Vec<_>>();
+                // The left child moved to `left + 1`, the right one to `left`.
+                let hi = at[n.left as usize];
+                debug_assert_eq!(hi, n.left + 1);
+                RankedNode::new(column as u16, rank as u16, hi)
+            } else {
+                RankedNode::new(0, LEAF, here as u32)
+            };
+        }
         let mut crowns = Crowns::new(CROWN_STRIDE, crowns);
         for &(root, depth) in &forest.trees {
             crowns.push(&nodes, root, depth);
         }
         Some(RankedForest {
             nodes,
+            values,
             cuts,
             crowns,
         })
@@ -170,7 +194,7 @@ impl RankedForest {
     pub fn accumulate(&self, forest: &PackedForest, x: &[f64], width: usize, acc: &mut [f64]) {
         assert!(width > 0 && x.len() >= acc.len() * width);
         assert_eq!(self.nodes.len(), forest.nodes.len());
-        assert_eq!(forest.values.len(), forest.nodes.len());
+        assert_eq!(self.values.len(), self.nodes.len());
         let used = self.cuts.len().max(1);
         let stride = used * GROUP;
         let mut ranks = vec![0u32; BLOCK.min(acc.len()).div_ceil(GROUP) * stride];
@@ -187,7 +211,7 @@ impl RankedForest {
             (Vec::new(), Vec::new())
         };
         let nodes = &self.nodes[..];
-        let values = &forest.values[..];
+        let values = &self.values[..];
         for (b, acc_block) in acc.chunks_mut(BLOCK).enumerate() {
             let nb = acc_block.len();
             let rows = &x[b * BLOCK * width..];

@@ -158,8 +158,8 @@ impl Crowns {
                         at: (n.column() * self.stride) as u32,
                         split: bias(n.rank()),
                     };
-                    let left = n.left() as u32;
-                    next.extend([left, left + 1]);
+                    // Heap order: the left child (answer 0), then the right.
+                    next.extend([n.left() as u32, n.right() as u32]);
                 }
             }
             at = next;
