@@ -286,7 +286,7 @@ impl Scorer {
     /// records could not be scored (they still go out, with `risk_error`).
     fn execute(&mut self, body: &[u8], reply: &mut Vec<u8>, totals: &mut Totals) -> Option<String> {
         reply.clear();
-        let [lead, second] = &mut self.windows;
+        let lead = &mut self.windows[0];
         let mut reader = match lead.records.begin(body) {
             Ok(Some(r)) => r,
             Ok(None) => return None,
@@ -316,7 +316,6 @@ impl Scorer {
             failed: None,
         };
         let read = if self.threads > 1 && body.len() >= OVERLAP_FROM_BYTES {
-            second.records.follow(&lead.records);
             windows::overlapped(
                 &mut self.engine,
                 &mut self.windows,

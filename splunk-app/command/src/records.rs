@@ -146,15 +146,12 @@ impl Records {
         Ok(Some(reader))
     }
 
-    /// Read the windows of the chunk `lead` has begun: take its header and
-    /// its column map (a second window buffer of the same chunk).
+    /// Read the windows of the chunk `lead` has begun: take its column map
+    /// (a second window buffer of the same chunk; `next_window` clears the
+    /// records held).
     pub fn follow(&mut self, lead: &Records) {
         debug_assert_eq!(self.fields, lead.fields);
-        self.header.clone_from(&lead.header);
         self.columns.clone_from(&lead.columns);
-        self.rows.clear();
-        self.cells.clear();
-        self.text.clear();
     }
 
     /// Replace the records held with the next at most `max` of `reader`

@@ -6,7 +6,7 @@
 //! thread writes window k − 1 and reads window k + 1: the CSV work and the
 //! scoring, each about half of a chunk's time, run side by side. The windows
 //! are the same and go out in the same order, so the reply is byte for byte
-//! the one-thread reply (tested in `tests/threads.rs`).
+//! the one-thread reply (tested in `tests/chunks.rs`).
 //!
 //! The engine is called once per window, not once per chunk: a
 //! 50,000-record chunk would otherwise need its whole feature matrix
@@ -162,14 +162,15 @@ pub fn serial(
 }
 
 /// As [`serial`], the engine scoring on a second thread while this one
-/// reads and writes; `windows[1]` must follow the chunk's header
-/// ([`Records::follow`]).
+/// reads and writes; `windows[0]` has begun the chunk (its header read).
 pub fn overlapped(
     engine: &mut Engine,
     windows: &mut [Window; 2],
     reader: &mut BodyReader<'_>,
     writer: &mut Writer<'_>,
 ) -> Read {
+    let [lead, second] = &mut *windows;
+    second.records.follow(&lead.records);
     let explain = writer.explain;
     let mut out = Read {
         records: 0,
