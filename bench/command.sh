@@ -8,10 +8,10 @@
 # START_RUNS) and with a fresh, empty one (median of COLD_RUNS); peak RSS on the
 # 16 MB chunk. The app folder (threat_rf + the development key) is made in a
 # temp dir. Targets: >= 20x the peer's records/s, start <= 50 ms, RSS < 64 MB.
-# Usage: bench/command.sh   (env: REPS=5 START_RUNS=20 COLD_RUNS=5 RECORDS=50000 BODY_MB=16)
+# Usage: bench/command.sh   (env: BIN=target/release/riskscore REPS=5 START_RUNS=20 COLD_RUNS=5 RECORDS=50000 BODY_MB=16)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BIN=target/release/riskscore
+BIN=${BIN:-target/release/riskscore}
 if [ ! -x "$BIN" ]; then
   while pgrep -x cargo >/dev/null; do
     echo "$BIN is missing; waiting for the cargo already running to finish before building it"

@@ -8,7 +8,7 @@ use std::time::Duration;
 use scorer_core::train::{train, Algorithm, Table, TrainParams, TrainSpec};
 use serde_json::{json, Map, Value};
 use siem_adapter::engine::{
-    BatchResult, Engine, EngineError, EngineKind, Trust, WasmLimits, WasmRuntime,
+    BatchResult, Engine, EngineError, EngineKind, MapBatch, Trust, WasmLimits, WasmRuntime,
 };
 
 fn repo() -> PathBuf {
@@ -193,6 +193,54 @@ fn native_and_wasm_agree_bit_for_bit_for_every_estimator() {
         );
     }
     assert_eq!(kinds.len(), 6);
+}
+
+#[test]
+fn an_encoded_batch_scores_as_the_batch_itself_and_only_for_its_model() {
+    let rt = runtime(WasmLimits::default());
+    let alerts = alert_events();
+    let refs: Vec<&Map<String, Value>> = alerts.iter().collect();
+    let load = |name: &str, kind| {
+        let bytes = std::fs::read(repo().join(format!("examples/models/{name}.json"))).unwrap();
+        Engine::load(kind, &bytes, &dev_trust(), Some(&rt)).unwrap()
+    };
+    for kind in [EngineKind::Wasm, EngineKind::Native] {
+        let mut rf = load("threat_rf", kind);
+        let fields = rf.describe().fields.clone();
+        let batch = MapBatch {
+            events: &refs,
+            fields: &fields,
+        };
+        let mut encoder = rf.encoder();
+        encoder.encode(&batch);
+        assert_eq!(encoder.rows(), refs.len());
+        for explain in [0, 3] {
+            let (mut a, mut b) = (BatchResult::default(), BatchResult::default());
+            rf.score_batch(&batch, explain, &mut a).unwrap();
+            rf.score_encoded(&encoder, &batch, explain, &mut b).unwrap();
+            assert_identical(&format!("{kind:?} encoded"), &a, &b);
+        }
+        if kind == EngineKind::Native {
+            continue;
+        }
+        // Another model's encoder, or one holding other events, is refused.
+        let mut lr = load("threat_lr", kind);
+        let mut out = BatchResult::default();
+        let e = lr.score_encoded(&encoder, &batch, 0, &mut out).unwrap_err();
+        assert!(
+            matches!(&e, EngineError::Batch(m) if m.contains("encoded for threat_rf")),
+            "{e}"
+        );
+        let few = MapBatch {
+            events: &refs[..3],
+            fields: &fields,
+        };
+        let e = rf.score_encoded(&encoder, &few, 0, &mut out).unwrap_err();
+        assert!(matches!(&e, EngineError::Batch(_)), "{e}");
+        // And the engine still scores afterwards.
+        rf.score_batch(&few, 0, &mut out).unwrap();
+        assert_eq!(out.score.len(), 3);
+    }
 }
 
 #[test]

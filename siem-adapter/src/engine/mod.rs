@@ -7,6 +7,7 @@
 //! numbers agree.
 
 mod cache;
+mod encode;
 mod native;
 mod wasm;
 
@@ -17,6 +18,7 @@ use scorer_core::{Field, Metadata, Reason};
 use serde_json::{Map, Value};
 
 pub use cache::{default_dir as default_cache_dir, CacheOutcome};
+pub use encode::Encoder;
 pub use native::NativeEngine;
 pub use wasm::{WasmEngine, WasmLimits, WasmRuntime, SCORER_WASM};
 
@@ -208,6 +210,32 @@ impl Engine {
         match self {
             Engine::Native(e) => e.score(events, explain, out),
             Engine::Wasm(e) => e.score(events, explain, out),
+        }
+    }
+
+    /// An encoder for this engine's model: [`Encoder::encode`] a batch, on
+    /// any thread, then [`Engine::score_encoded`] it. Inert for the native
+    /// engine, which reads the events themselves.
+    pub fn encoder(&self) -> Encoder {
+        match self {
+            Engine::Native(_) => Encoder::inert(),
+            Engine::Wasm(e) => e.encoder(),
+        }
+    }
+
+    /// As [`Engine::score_batch`], with `events` already encoded by
+    /// `encoder` (an [`Engine::encoder`] of this engine). An encoder made for
+    /// another model, or holding another number of events, is refused.
+    pub fn score_encoded(
+        &mut self,
+        encoder: &Encoder,
+        events: &dyn EventBatch,
+        explain: usize,
+        out: &mut BatchResult,
+    ) -> Result<(), EngineError> {
+        match self {
+            Engine::Native(e) => e.score(events, explain, out),
+            Engine::Wasm(e) => e.score_encoded(encoder, events, explain, out),
         }
     }
 

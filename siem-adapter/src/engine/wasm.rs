@@ -17,12 +17,12 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use scorer_core::drift::DriftCounts;
-use scorer_wasm::wire::{BatchWriter, ResultsView};
+use scorer_wasm::wire::ResultsView;
 use serde_json::Value;
 use wasmtime::{Config, Engine as WtEngine, Module, Store, StoreLimits};
 
 use super::cache::{self, CacheOutcome};
-use super::{BatchResult, Description, EngineError, EventBatch, Trust};
+use super::{BatchResult, Description, Encoder, EngineError, EventBatch, Trust};
 
 mod instance;
 mod sessions;
@@ -138,7 +138,8 @@ pub struct WasmEngine {
     ex: Exports,
     handle: i32,
     desc: Description,
-    writer: BatchWriter,
+    /// Encodes the batches of [`WasmEngine::score`].
+    encoder: Encoder,
     // Kept to rebuild the instance after a trap.
     module: Module,
     engine: WtEngine,
@@ -149,31 +150,6 @@ pub struct WasmEngine {
     threshold: Option<f64>,
     /// Count scored batches into the guest's drift window.
     track: bool,
-    /// Per model field: read only by numeric or calendar transforms, so
-    /// parseable text can travel as a bare f64 (they read it identically).
-    numeric_only: Vec<bool>,
-}
-
-fn numeric_only(desc: &Description) -> Vec<bool> {
-    use scorer_core::schema::Transform;
-    desc.fields
-        .iter()
-        .map(|f| {
-            desc.features.iter().filter(|s| &s.field == f).all(|s| {
-                // Transforms that read numeric text exactly as its number
-                // (the calendar ones take epoch seconds as either).
-                matches!(
-                    s.transform,
-                    Transform::Number { .. }
-                        | Transform::Log1p { .. }
-                        | Transform::Standardize { .. }
-                        | Transform::ValueCount
-                        | Transform::HourOfDay { .. }
-                        | Transform::DayOfWeek { .. }
-                )
-            })
-        })
-        .collect()
 }
 
 fn no_drift() -> EngineError {
@@ -213,7 +189,7 @@ impl WasmEngine {
                 metadata: serde_json::from_value(serde_json::json!({"name": "", "version": "", "created": "", "approval": "draft"}))
                     .map_err(|e| EngineError::Module(e.to_string()))?,
             },
-            writer: BatchWriter::default(),
+            encoder: Encoder::inert(),
             module: rt.module.clone(),
             engine: rt.engine.clone(),
             limits: rt.limits,
@@ -222,7 +198,6 @@ impl WasmEngine {
             options,
             threshold: None,
             track: false,
-            numeric_only: Vec::new(),
         };
         me.load_model()?;
         Ok(me)
@@ -282,7 +257,7 @@ impl WasmEngine {
         let text = self.message();
         self.desc = serde_json::from_str(&text)
             .map_err(|e| EngineError::Module(format!("description: {e}")))?;
-        self.numeric_only = numeric_only(&self.desc);
+        self.encoder = Encoder::for_model(&self.desc);
         if let Some(t) = self.threshold {
             self.set_threshold(t)?;
         }
@@ -393,35 +368,59 @@ impl WasmEngine {
         Ok((p, n))
     }
 
+    /// An encoder for this engine's model (see [`Encoder`]).
+    pub fn encoder(&self) -> Encoder {
+        Encoder::for_model(&self.desc)
+    }
+
+    /// Score `events`, already encoded by `encoder` (made by
+    /// [`WasmEngine::encoder`]): one copy in, one call, one copy out.
+    pub fn score_encoded(
+        &mut self,
+        encoder: &Encoder,
+        events: &dyn EventBatch,
+        explain: usize,
+        out: &mut BatchResult,
+    ) -> Result<(), EngineError> {
+        let result = self.score_wire(encoder, events, explain, out);
+        self.recover_if_broken(result)
+    }
+
     fn score_once(
         &mut self,
         events: &dyn EventBatch,
         explain: usize,
         out: &mut BatchResult,
     ) -> Result<(), EngineError> {
-        let n_fields = self.desc.fields.len();
-        self.writer.reset(events.len(), n_fields);
-        // Event by event (each event stays hot in cache), field by field.
-        for r in 0..events.len() {
-            for c in 0..n_fields {
-                let mut f = events.field(r, c);
-                if f.count == 0 {
-                    continue;
-                }
-                if let (true, scorer_core::Value::Text(t)) = (self.numeric_only[c], f.first) {
-                    if let Some(x) = scorer_core::parse_number(t) {
-                        f.first = scorer_core::Value::Number(x);
-                    }
-                }
-                self.writer.set(c, r, f);
-            }
+        let mut encoder = std::mem::take(&mut self.encoder);
+        encoder.encode(events);
+        let result = self.score_wire(&encoder, events, explain, out);
+        self.encoder = encoder;
+        result
+    }
+
+    fn score_wire(
+        &mut self,
+        encoder: &Encoder,
+        events: &dyn EventBatch,
+        explain: usize,
+        out: &mut BatchResult,
+    ) -> Result<(), EngineError> {
+        if encoder.model() != Some(self.desc.id.as_str()) || encoder.rows() != events.len() {
+            return Err(EngineError::Batch(format!(
+                "the batch was encoded for {} ({} events), not for {} ({} events)",
+                encoder.model().unwrap_or("the native engine"),
+                encoder.rows(),
+                self.desc.id,
+                events.len()
+            )));
         }
         // Encoded from the writer's columns straight into the guest's input
         // buffer: one pass, no intermediate buffer.
-        let len = self.writer.encoded_len();
+        let len = encoder.writer.encoded_len();
         let ptr = self.reserve(len)?;
         let guest = guest_range(&self.ex.memory, &mut self.store, ptr, len)?;
-        self.writer.write_to(guest);
+        encoder.writer.write_to(guest);
         self.store.set_epoch_deadline(self.ticks);
         let rc = self
             .ex

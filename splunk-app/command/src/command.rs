@@ -259,11 +259,10 @@ fn load(
         cache,
     )?;
     let described = engine.describe();
-    let fields = &described.fields;
     Ok(Scorer {
         id: described.id.clone(),
         features: described.features.clone(),
-        windows: [Window::new(fields), Window::new(fields)],
+        windows: [Window::new(&engine), Window::new(&engine)],
         engine,
         _runtime: runtime,
         explain: args.explain,

@@ -3,10 +3,11 @@
 //!
 //! With one thread ([`serial`]) the three take turns. With two
 //! ([`overlapped`]) the engine scores window k on a worker thread while this
-//! thread writes window k − 1 and reads window k + 1: the CSV work and the
-//! scoring, each about half of a chunk's time, run side by side. The windows
-//! are the same and go out in the same order, so the reply is byte for byte
-//! the one-thread reply (tested in `tests/chunks.rs`).
+//! thread writes window k − 1, reads window k + 1 and encodes it for the
+//! sandbox ([`Encoder`]): the CSV work and the scoring, each about half of a
+//! chunk's time, run side by side. The windows are the same and go out in the
+//! same order, so the reply is byte for byte the one-thread reply (tested in
+//! `tests/chunks.rs`).
 //!
 //! The engine is called once per window, not once per chunk: a
 //! 50,000-record chunk would otherwise need its whole feature matrix
@@ -15,7 +16,7 @@
 use std::sync::mpsc;
 
 use scorer_core::schema::FeatureSpec;
-use siem_adapter::engine::{BatchResult, Engine, EventBatch};
+use siem_adapter::engine::{BatchResult, Encoder, Engine, EventBatch};
 use siem_adapter::render::Verdict;
 
 use crate::command::Totals;
@@ -31,28 +32,34 @@ pub const ENGINE_BATCH: usize = 2048;
 pub struct Window {
     /// The records read.
     pub records: Records,
+    /// The records in the engine's wire format (two threads only).
+    encoder: Encoder,
     result: BatchResult,
     /// Why the engine could not score the window.
     failure: Option<String>,
 }
 
 impl Window {
-    /// An empty window for a model reading `fields`.
-    pub fn new(fields: &[String]) -> Window {
+    /// An empty window for `engine`'s model.
+    pub fn new(engine: &Engine) -> Window {
         Window {
-            records: Records::new(fields),
+            records: Records::new(&engine.describe().fields),
+            encoder: engine.encoder(),
             ..Window::default()
         }
     }
 
-    fn score(&mut self, engine: &mut Engine, explain: usize) {
-        self.failure = engine
-            .score_batch(&self.records, explain, &mut self.result)
-            .err()
-            .map(|e| {
-                tracing::error!(error = %e, records = self.records.len(), "batch could not be scored");
-                e.to_string()
-            });
+    /// Score the records: encoded here, or already (`encoded`).
+    fn score(&mut self, engine: &mut Engine, explain: usize, encoded: bool) {
+        let scored = if encoded {
+            engine.score_encoded(&self.encoder, &self.records, explain, &mut self.result)
+        } else {
+            engine.score_batch(&self.records, explain, &mut self.result)
+        };
+        self.failure = scored.err().map(|e| {
+            tracing::error!(error = %e, records = self.records.len(), "batch could not be scored");
+            e.to_string()
+        });
     }
 }
 
@@ -152,7 +159,7 @@ pub fn serial(
         let read = window.records.next_window(reader, ENGINE_BATCH);
         if window.records.len() > 0 {
             out.records += window.records.len();
-            window.score(engine, writer.explain);
+            window.score(engine, writer.explain, false);
             writer.write(window);
         }
         if ended(read, &mut out.error) {
@@ -181,7 +188,7 @@ pub fn overlapped(
         let (to_main, done) = mpsc::channel::<Window>();
         s.spawn(move || {
             for mut w in jobs {
-                w.score(engine, explain);
+                w.score(engine, explain, true);
                 if to_main.send(w).is_err() {
                     return;
                 }
@@ -199,6 +206,7 @@ pub fn overlapped(
             let len = w.records.len();
             if len > 0 {
                 out.records += len;
+                w.encoder.encode(&w.records);
                 to_worker
                     .send(w)
                     .expect("the worker runs until its queue closes");
