@@ -16,6 +16,9 @@
 //!   cargo bench -p siem-adapter --bench engine_ab [-- ROUNDS]
 //! ```
 //!
+//! `RISKSCORE_AB_MODELS=threat_rf` runs only the models named (to profile
+//! one with `perf record`; `RISKSCORE_PERFMAP=1` names the guest's functions).
+//!
 //! Models: `target/bench-peer` (made by `bench/engine.sh`) and the example
 //! `threat_rf`, as in the `engine` bench.
 
@@ -73,7 +76,15 @@ fn main() {
             &alerts,
         ),
     ];
+    // `RISKSCORE_AB_MODELS=threat_rf,bench_if`: only these (for `perf record`).
+    let only = std::env::var("RISKSCORE_AB_MODELS").ok();
     for (name, path, events) in cases {
+        if only
+            .as_ref()
+            .is_some_and(|o| !o.split(',').any(|m| m == name))
+        {
+            continue;
+        }
         let bytes = std::fs::read(&path).unwrap();
         let refs: Vec<&Map<String, Value>> = events.iter().collect();
         let mut engines = vec![Engine::load(EngineKind::Native, &bytes, &trust, None).unwrap()];
