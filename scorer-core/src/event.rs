@@ -49,6 +49,7 @@ impl<'a> Field<'a> {
     };
 
     /// A single-valued field.
+    #[inline]
     pub fn one(value: Value<'a>) -> Self {
         match value {
             Value::Missing => Field {

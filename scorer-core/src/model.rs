@@ -208,6 +208,20 @@ impl Model {
         self.featurizer.featurize_indexed(field, row, mask);
     }
 
+    /// Featurize `n` events onto the end of `batch`, a feature at a time over
+    /// blocks of rows, from columnar events (`field`: by field index, see
+    /// [`Model::fields`], and row): for columnar callers (the wasm ABI).
+    /// The rows equal [`Model::push_indexed`]'s, bit for bit.
+    pub fn push_columns<'a>(
+        &self,
+        batch: &mut FeatureBatch,
+        n: usize,
+        field: &impl crate::schema::Columns<'a>,
+    ) {
+        let (x, masks) = batch.grow_rows(n);
+        self.featurizer.featurize_columns(n, field, x, masks);
+    }
+
     /// Score every row of `batch` into `out` (resized to the batch).
     pub fn score(&self, batch: &FeatureBatch, out: &mut Scores) {
         self.score_matrix(&batch.x, out);
@@ -286,6 +300,15 @@ impl FeatureBatch {
         self.rows += 1;
         let (xl, ml) = (self.x.len(), self.mask.len());
         (&mut self.x[xl - w..], &mut self.mask[ml - m..])
+    }
+
+    /// Append `n` zeroed rows; returns them and their missing masks.
+    fn grow_rows(&mut self, n: usize) -> (&mut [f64], &mut [u64]) {
+        let (x0, m0) = (self.x.len(), self.mask.len());
+        self.x.resize(x0 + n * self.width, 0.0);
+        self.mask.resize(m0 + n * self.words, 0);
+        self.rows += n;
+        (&mut self.x[x0..], &mut self.mask[m0..])
     }
 
     /// Forget the rows, keep the capacity.

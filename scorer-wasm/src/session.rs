@@ -36,10 +36,8 @@ impl Session {
     fn featurize(&mut self, bytes: &[u8]) -> Result<usize, String> {
         let view = BatchView::parse(bytes, self.n_fields)?;
         self.batch.clear();
-        for r in 0..view.n_rows {
-            self.model
-                .push_indexed(&mut self.batch, |c| view.field(c, r));
-        }
+        // The batch is columnar: featurize it a feature at a time.
+        self.model.push_columns(&mut self.batch, view.n_rows, &view);
         Ok(view.n_rows)
     }
 

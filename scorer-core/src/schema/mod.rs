@@ -20,11 +20,14 @@
 //! | `value_count` | 1 | number of values of a multivalue field |
 
 mod categorical;
+mod columns;
 mod network;
 mod numeric;
+mod ops;
 mod text;
 mod time;
 
+pub use columns::Columns;
 pub use time::epoch_time;
 
 use serde::{Deserialize, Serialize};
@@ -33,6 +36,7 @@ use crate::event::{Event, Field};
 use crate::{Error, Result};
 
 pub use network::IpClass;
+use ops::Op;
 
 /// One feature: a field read through a transform.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -342,132 +346,6 @@ fn validate_transform(t: &Transform) -> std::result::Result<(), String> {
         _ => {}
     }
     Ok(())
-}
-
-/// A compiled transform: the lookup work done once at load time.
-#[derive(Debug, Clone)]
-enum Op {
-    Number {
-        missing: f64,
-        clip: Option<[f64; 2]>,
-    },
-    Log1p {
-        missing: f64,
-        clip: Option<[f64; 2]>,
-    },
-    Standardize {
-        mean: f64,
-        inv_std: f64,
-        missing: f64,
-    },
-    Boolean {
-        missing: bool,
-    },
-    OneHot(categorical::OneHot),
-    HashBucket {
-        buckets: u32,
-    },
-    IpClass,
-    HourOfDay {
-        offset_s: i64,
-        cyclic: bool,
-    },
-    DayOfWeek {
-        offset_s: i64,
-        cyclic: bool,
-    },
-    StringLength {
-        missing: f64,
-    },
-    ValueCount,
-}
-
-impl Op {
-    fn compile(t: &Transform) -> Op {
-        match t {
-            Transform::Number { missing, clip } => Op::Number {
-                missing: *missing,
-                clip: *clip,
-            },
-            Transform::Log1p { missing, clip } => Op::Log1p {
-                missing: *missing,
-                clip: *clip,
-            },
-            Transform::Standardize { mean, std, missing } => Op::Standardize {
-                mean: *mean,
-                inv_std: 1.0 / std,
-                missing: missing.unwrap_or(*mean),
-            },
-            Transform::Boolean { missing } => Op::Boolean { missing: *missing },
-            Transform::OneHot { categories, other } => {
-                Op::OneHot(categorical::OneHot::new(categories, *other))
-            }
-            Transform::HashBucket { buckets } => Op::HashBucket { buckets: *buckets },
-            Transform::IpClass => Op::IpClass,
-            Transform::HourOfDay {
-                utc_offset_minutes,
-                cyclic,
-            } => Op::HourOfDay {
-                offset_s: i64::from(*utc_offset_minutes) * 60,
-                cyclic: *cyclic,
-            },
-            Transform::DayOfWeek {
-                utc_offset_minutes,
-                cyclic,
-            } => Op::DayOfWeek {
-                offset_s: i64::from(*utc_offset_minutes) * 60,
-                cyclic: *cyclic,
-            },
-            Transform::StringLength { missing } => Op::StringLength { missing: *missing },
-            Transform::ValueCount => Op::ValueCount,
-        }
-    }
-
-    /// Write this feature's columns into `out` (exactly `width` slots);
-    /// returns false when the value was missing or unreadable.
-    fn apply(&self, field: Field<'_>, out: &mut [f64]) -> bool {
-        match self {
-            Op::Number { missing, clip } => {
-                let (v, ok) = numeric::read_number(field.first, *missing);
-                // The missing value is the user's choice: it is not clipped.
-                out[0] = if ok { numeric::clip(v, *clip) } else { v };
-                ok
-            }
-            Op::Log1p { missing, clip } => {
-                let (v, ok) = numeric::read_number(field.first, *missing);
-                out[0] = numeric::signed_log1p(numeric::clip(v, *clip));
-                ok
-            }
-            Op::Standardize {
-                mean,
-                inv_std,
-                missing,
-            } => {
-                let (v, ok) = numeric::read_number(field.first, *missing);
-                out[0] = (v - mean) * inv_std;
-                ok
-            }
-            Op::Boolean { missing } => {
-                let (b, ok) = categorical::read_bool(field.first, *missing);
-                out[0] = f64::from(u8::from(b));
-                ok
-            }
-            Op::OneHot(oh) => oh.apply(field.first, out),
-            Op::HashBucket { buckets } => categorical::hash_bucket(field.first, *buckets, out),
-            Op::IpClass => network::ip_class(field.first, out),
-            Op::HourOfDay { offset_s, cyclic } => {
-                time::hour_of_day(field.first, *offset_s, *cyclic, out)
-            }
-            Op::DayOfWeek { offset_s, cyclic } => {
-                time::day_of_week(field.first, *offset_s, *cyclic, out)
-            }
-            Op::StringLength { missing } => text::string_length(field.first, *missing, out),
-            Op::ValueCount => {
-                out[0] = field.count as f64;
-                true
-            }
-        }
-    }
 }
 
 #[derive(Debug, Clone)]

@@ -4,6 +4,7 @@ use crate::event::Value;
 
 /// Read a value as a finite number. Strings are trimmed and parsed; booleans
 /// are 1/0; NaN, ±inf and unparsable text count as missing (`(missing, false)`).
+#[inline]
 pub(crate) fn read_number(v: Value<'_>, missing: f64) -> (f64, bool) {
     let x = match v {
         Value::Number(x) => x,
@@ -22,6 +23,7 @@ pub(crate) fn read_number(v: Value<'_>, missing: f64) -> (f64, bool) {
     }
 }
 
+#[inline]
 pub(crate) fn clip(x: f64, clip: Option<[f64; 2]>) -> f64 {
     match clip {
         Some([lo, hi]) => x.clamp(lo, hi),

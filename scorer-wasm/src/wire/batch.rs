@@ -30,6 +30,7 @@ fn text_payload(off: u32, len: u32) -> u64 {
 }
 
 /// The (offset, length) of a text payload.
+#[inline(always)]
 fn text_span(p: u64) -> (u32, u32) {
     (p as u32, (p >> 32) as u32)
 }
@@ -261,12 +262,13 @@ impl<'a> BatchView<'a> {
         Ok(view)
     }
 
+    #[inline(always)]
     fn payload(&self, cell: usize) -> u64 {
         u64_at(self.payloads, 8 * cell).unwrap_or(0)
     }
 
     /// Field `col` of row `row` (both in range; anything else reads as missing).
-    #[inline]
+    #[inline(always)]
     pub fn field(&self, col: usize, row: usize) -> Field<'a> {
         if row >= self.n_rows {
             return Field::MISSING;
@@ -290,6 +292,7 @@ impl<'a> BatchView<'a> {
         Field::one(first)
     }
 
+    #[inline]
     fn text(&self, off: u32, len: u32) -> Value<'a> {
         let (off, len) = (off as usize, len as usize);
         self.strings
@@ -319,5 +322,12 @@ impl<'a> BatchView<'a> {
             _ => Value::Missing,
         };
         Field { first, count }
+    }
+}
+
+impl<'a> scorer_core::schema::Columns<'a> for BatchView<'a> {
+    #[inline(always)]
+    fn field(&self, index: usize, row: usize) -> Field<'a> {
+        BatchView::field(self, index, row)
     }
 }

@@ -71,10 +71,12 @@ mod results;
 pub use batch::{BatchView, BatchWriter, BATCH_HEADER, BATCH_MAGIC, EXT};
 pub use results::{write_results, ResultsView, RowResult, RESULT_MAGIC};
 
+#[inline]
 fn u32_at(b: &[u8], at: usize) -> Option<u32> {
     Some(u32::from_le_bytes(b.get(at..at + 4)?.try_into().ok()?))
 }
 
+#[inline]
 fn u64_at(b: &[u8], at: usize) -> Option<u64> {
     Some(u64::from_le_bytes(b.get(at..at + 8)?.try_into().ok()?))
 }
