@@ -40,7 +40,11 @@ Data: seed 7; 50,000 training rows; every feature value is float32-exact
 (multiples of 1/1024 within +-64, or small integers), so sklearn's float32 cast
 in the trees loses nothing and riskscore's f64 comparisons give the same path.
 
-Usage:  python3 bench/sklearn_peer.py --out DIR [--rows 20000] [--repeat 5]
+With --data nslkdd or --data odds:NAME (bench/real_data.py) the models are
+trained on that public data set instead and score its rows (NSL-KDD:
+KDDTest+; ODDS: every row): issue [7/8]'s throughput on real data.
+
+Usage:  python3 bench/sklearn_peer.py --out DIR [--rows 20000] [--repeat 5] [--data nslkdd|odds:NAME]
 """
 
 import os
@@ -147,7 +151,7 @@ def export_tree(est, kind):
     return tree
 
 
-def artifact(name, description, estimator, score_kind):
+def artifact(name, description, estimator, score_kind, width=N_FEATURES, data=None):
     return {
         "format": "riskscore-model",
         "format_version": 1,
@@ -157,13 +161,13 @@ def artifact(name, description, estimator, score_kind):
             "description": description,
             "author": "bench/sklearn_peer.py",
             "created": "2026-01-01T00:00:00Z",
-            "training_data": f"synthetic (bench/sklearn_peer.py, seed {SEED})",
+            "training_data": data or f"synthetic (bench/sklearn_peer.py, seed {SEED})",
             "approval": "draft",
             "tags": ["benchmark"],
         },
         "schema": {
             "features": [
-                {"field": f"f{i}", "transform": {"kind": "number"}} for i in range(N_FEATURES)
+                {"field": f"f{i}", "transform": {"kind": "number"}} for i in range(width)
             ]
         },
         "estimator": estimator,
@@ -186,7 +190,7 @@ def export_rf(rf):
 
 def export_if(iso):
     for feats in iso.estimators_features_:
-        assert np.array_equal(feats, np.arange(N_FEATURES))
+        assert np.array_equal(feats, np.arange(iso.n_features_in_))
     assert iso.max_samples_ == iso._max_samples
     return {
         "type": "isolation_forest",
@@ -269,44 +273,69 @@ def timings(fn, X, repeat):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", required=True, help="output directory")
-    ap.add_argument("--rows", type=int, default=20_000, help="scoring rows (default 20000)")
+    ap.add_argument("--rows", type=int, default=None,
+                    help="scoring rows (default 20000; with --data: every scoring row of the set)")
+    ap.add_argument("--data", default="synthetic",
+                    help="synthetic (default), nslkdd or odds:NAME (bench/real_data.py)")
     ap.add_argument("--repeat", type=int, default=20, help="timed runs; best and mean kept (default 20)")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
 
     limiter = threadpool_limits(limits=1) if threadpool_limits else None
 
-    print(f"data: {N_TRAIN} training rows, {args.rows} scoring rows, {N_FEATURES} features",
-          file=sys.stderr)
-    X_train, y_train, X_score = make_data(args.rows)
+    if args.data == "synthetic":
+        args.rows = args.rows or 20_000
+        X_train, y_train, X_score = make_data(args.rows)
+        data = None
+        rf = RandomForestClassifier(n_estimators=100, max_depth=12, random_state=SEED, n_jobs=1)
+    else:
+        import warnings
+
+        from sklearn.exceptions import ConvergenceWarning
+
+        import real_data
+
+        # Unscaled real columns: lbfgs may stop at max_iter; the weights still
+        # make a valid model to time, which is all the LR is here.
+        warnings.filterwarnings("ignore", category=ConvergenceWarning)
+        X_train, y_train, X_score, data = real_data.load(args.data)
+        X_score = X_score[: args.rows] if args.rows else X_score
+        args.rows = len(X_score)
+        # NSL-KDD: the forest of EVALUATION.md (depth 11, 41 columns a split).
+        rf = (RandomForestClassifier(n_estimators=100, max_depth=11, max_features=41,
+                                     random_state=SEED, n_jobs=1)
+              if args.data == "nslkdd" else
+              RandomForestClassifier(n_estimators=100, max_depth=12, random_state=SEED, n_jobs=1))
+    width = X_train.shape[1]
+    print(f"data: {data or 'synthetic'}; {len(X_train)} training rows, {args.rows} scoring rows, "
+          f"{width} features", file=sys.stderr)
     print(f"positive rate {y_train.mean():.3f}", file=sys.stderr)
 
     print("training ...", file=sys.stderr)
     lr = LogisticRegression(max_iter=2000).fit(X_train, y_train)
-    rf = RandomForestClassifier(n_estimators=100, max_depth=12, random_state=SEED, n_jobs=1)
     rf.fit(X_train, y_train)
     iso = IsolationForest(n_estimators=100, max_samples=256, random_state=SEED, n_jobs=1)
     iso.fit(X_train)
 
     models = {
         "lr": (lr, lambda X: lr.predict_proba(X)[:, 1], export_lr(lr), "sigmoid",
-               "logistic regression, 32 features"),
+               f"logistic regression, {width} features"),
         "rf": (rf, lambda X: rf.predict_proba(X)[:, 1], export_rf(rf), "identity",
-               "random forest, 100 trees, max_depth 12"),
+               f"random forest, 100 trees, max_depth {rf.max_depth}"),
         "if": (iso, lambda X: -iso.score_samples(X), export_if(iso), "isolation",
                "isolation forest, 100 trees, max_samples 256"),
     }
 
     # artifacts, rows, expected scores
     with open(os.path.join(args.out, "bench_rows.csv"), "w") as f:
-        f.write(",".join(f"f{i}" for i in range(N_FEATURES)) + "\n")
+        f.write(",".join(f"f{i}" for i in range(width)) + "\n")
         for row in X_score:
             f.write(",".join(repr(float(v)) for v in row) + "\n")
     for key, (_, score, est, kind, desc) in models.items():
         expected = score(X_score)
         err = check(key, est, X_score, expected)
         with open(os.path.join(args.out, f"bench_{key}.json"), "w") as f:
-            json.dump(artifact(f"bench_{key}", desc, est, kind), f, allow_nan=False,
+            json.dump(artifact(f"bench_{key}", desc, est, kind, width, data), f, allow_nan=False,
                       separators=(",", ":"))
             f.write("\n")
         with open(os.path.join(args.out, f"expected_{key}.txt"), "w") as f:
@@ -329,6 +358,8 @@ def main():
         "numpy_version": np.__version__,
         "python": platform.python_version(),
         "rows": args.rows,
+        "data": data or "synthetic",
+        "width": width,
         "results": results,
         "rf_nodes_total": int(sum(e.tree_.node_count for e in rf.estimators_)),
         "rf_max_depth": int(max(e.tree_.max_depth for e in rf.estimators_)),
