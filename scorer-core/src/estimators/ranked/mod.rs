@@ -44,6 +44,14 @@ const GROUP: usize = 10;
 /// Trees a group walks before the next group: their nodes stay in L2 and the
 /// group's sums in registers, so the block's ranks stream once per TREES trees.
 const TREES: usize = 4;
+/// Matrix columns above which a block is ranked a group of rows at a time
+/// (every used column of GROUP rows, whose cells then sit in L1) instead of
+/// a column at a time (one column's cut index hot, but every value a new
+/// cache line, the block's rows read once per used column): 64 columns are
+/// a 512 KiB block. NSL-KDD's forest (122 columns) scores 35 % faster by
+/// rows, [1/8]'s synthetic one (32 columns) 5 % faster by columns
+/// (BENCHMARKS.md, [7/8]).
+const WIDE: usize = 64;
 /// Ranks a column holds in a block's crown ranks: every row a group touches
 /// (a short last group repeats its last row), in whole crown passes.
 const CROWN_STRIDE: usize = BLOCK.next_multiple_of(GROUP).next_multiple_of(LANES);
@@ -291,7 +299,8 @@ impl RankedForest {
     /// Rank the used columns of `nb` rows into `ranks`: per group of GROUP
     /// rows, column after column, the group's GROUP ranks side by side,
     /// shifted left by 16 to compare with a node's `split()`. A column at a
-    /// time over the whole block, so its cut index stays in cache. With
+    /// time over the whole block, so its cut index stays in cache; for a
+    /// matrix wider than [`WIDE`], a group at a time over every column. With
     /// crowns, also into `crown` (else empty): column after column,
     /// [`CROWN_STRIDE`] biased ranks each, rows in order.
     fn rank_block(
@@ -303,32 +312,43 @@ impl RankedForest {
         crown: &mut [i16],
     ) {
         let stride = self.cuts.len() * GROUP;
-        for c in 0..self.cuts.len() {
-            let column = self.cuts.column(c);
-            // The column's values, `width` apart: checked once here, read
-            // unchecked below.
-            assert!(column < width && rows.len() >= nb * width);
-            let col = &rows[column..];
-            for q in 0..nb.div_ceil(GROUP) {
-                let first = q * GROUP;
-                let x: [f64; GROUP] = if first + GROUP <= nb {
-                    // SAFETY: row first + k < nb, so its cell `(first + k) *
-                    // width` of `col` is below `nb * width - column`.
-                    std::array::from_fn(|k| unsafe { *col.get_unchecked((first + k) * width) })
-                } else {
-                    // A short last group repeats its last row.
-                    std::array::from_fn(|k| col[(first + k).min(nb - 1) * width])
-                };
-                let at = q * stride + c * GROUP;
-                let r = self.cuts.rank(c, x);
-                for (cell, r) in ranks[at..at + GROUP].iter_mut().zip(r) {
-                    *cell = r << 16;
+        // Every used column's values, `width` apart: checked once here, read
+        // unchecked below.
+        assert!(rows.len() >= nb * width);
+        assert!((0..self.cuts.len()).all(|c| self.cuts.column(c) < width));
+        let mut one = |c: usize, q: usize| {
+            let col = &rows[self.cuts.column(c)..];
+            let first = q * GROUP;
+            let x: [f64; GROUP] = if first + GROUP <= nb {
+                // SAFETY: row first + k < nb, so its cell `(first + k) *
+                // width` of `col` is below `nb * width - column`.
+                std::array::from_fn(|k| unsafe { *col.get_unchecked((first + k) * width) })
+            } else {
+                // A short last group repeats its last row.
+                std::array::from_fn(|k| col[(first + k).min(nb - 1) * width])
+            };
+            let at = q * stride + c * GROUP;
+            let r = self.cuts.rank(c, x);
+            for (cell, r) in ranks[at..at + GROUP].iter_mut().zip(r) {
+                *cell = r << 16;
+            }
+            if !crown.is_empty() {
+                let at = c * CROWN_STRIDE + q * GROUP;
+                for (cell, r) in crown[at..at + GROUP].iter_mut().zip(r) {
+                    *cell = bias(r as u16);
                 }
-                if !crown.is_empty() {
-                    let at = c * CROWN_STRIDE + q * GROUP;
-                    for (cell, r) in crown[at..at + GROUP].iter_mut().zip(r) {
-                        *cell = bias(r as u16);
-                    }
+            }
+        };
+        if width > WIDE {
+            for q in 0..nb.div_ceil(GROUP) {
+                for c in 0..self.cuts.len() {
+                    one(c, q);
+                }
+            }
+        } else {
+            for c in 0..self.cuts.len() {
+                for q in 0..nb.div_ceil(GROUP) {
+                    one(c, q);
                 }
             }
         }
@@ -398,7 +418,13 @@ mod tests {
     /// and a short last group.
     #[test]
     fn many_blocks_equal_f64_walk() {
-        let width = 3;
+        // Narrow: ranked a column at a time; wide: a group of rows at a time.
+        for width in [3, WIDE + 7] {
+            many_blocks_at_width(width);
+        }
+    }
+
+    fn many_blocks_at_width(width: usize) {
         let mut seed = 0x2545_f491_4f6c_dd1du64;
         let mut next = move || {
             seed ^= seed << 13;
@@ -409,7 +435,12 @@ mod tests {
         let mut forest = PackedForest::default();
         for k in 0..(2 * TREES + 1) {
             let splits: Vec<(usize, f64)> = (0..40)
-                .map(|_| ((next() % 3) as usize, (next() % 200) as f64 / 50.0 - 2.0))
+                .map(|_| {
+                    (
+                        (next() % width as u64) as usize,
+                        (next() % 200) as f64 / 50.0 - 2.0,
+                    )
+                })
                 .collect();
             // Balanced and lopsided trees: leaves inside and below crowns.
             let t = match k % 3 {
@@ -439,7 +470,7 @@ mod tests {
                 got.iter()
                     .zip(&want)
                     .all(|(a, b)| a.to_bits() == b.to_bits()),
-                "crowns: {crowns}"
+                "width {width}, crowns: {crowns}"
             );
         }
     }
