@@ -14,7 +14,9 @@
 //! - [`artifact`]: the versioned JSON artifact ([`Artifact`]), its metadata,
 //!   SHA-256 digest and Ed25519 signature ([`artifact::verify`], [`artifact::seal`]).
 //! - [`schema`]: the ordered features and their transforms; [`Featurizer`]
-//!   reads fields through the [`Event`] trait without copying.
+//!   reads fields through the [`Event`] trait without copying, an event at a
+//!   time, or a feature at a time from columnar batches ([`schema::Columns`],
+//!   the wasm ABI's).
 //! - [`estimators`]: logistic/linear regression, random forest, isolation
 //!   forest, k-means, PCA — stored forms and compiled scoring forms.
 //! - [`output`]: raw output → `model_output_risk_score`, and the flag threshold.
