@@ -287,7 +287,6 @@ def main():
         args.rows = args.rows or 20_000
         X_train, y_train, X_score = make_data(args.rows)
         data = None
-        rf = RandomForestClassifier(n_estimators=100, max_depth=12, random_state=SEED, n_jobs=1)
     else:
         import warnings
 
@@ -301,11 +300,9 @@ def main():
         X_train, y_train, X_score, data = real_data.load(args.data)
         X_score = X_score[: args.rows] if args.rows else X_score
         args.rows = len(X_score)
-        # NSL-KDD: the forest of EVALUATION.md (depth 11, 41 columns a split).
-        rf = (RandomForestClassifier(n_estimators=100, max_depth=11, max_features=41,
-                                     random_state=SEED, n_jobs=1)
-              if args.data == "nslkdd" else
-              RandomForestClassifier(n_estimators=100, max_depth=12, random_state=SEED, n_jobs=1))
+    # NSL-KDD: the forest of EVALUATION.md (depth 11, 41 columns a split).
+    shape = dict(max_depth=11, max_features=41) if args.data == "nslkdd" else dict(max_depth=12)
+    rf = RandomForestClassifier(n_estimators=100, random_state=SEED, n_jobs=1, **shape)
     width = X_train.shape[1]
     print(f"data: {data or 'synthetic'}; {len(X_train)} training rows, {args.rows} scoring rows, "
           f"{width} features", file=sys.stderr)

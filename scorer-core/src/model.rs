@@ -294,12 +294,7 @@ pub struct FeatureBatch {
 impl FeatureBatch {
     /// Append a zeroed row; returns it and its missing mask.
     fn grow(&mut self) -> (&mut [f64], &mut [u64]) {
-        let (w, m) = (self.width, self.words);
-        self.x.resize(self.x.len() + w, 0.0);
-        self.mask.resize(self.mask.len() + m, 0);
-        self.rows += 1;
-        let (xl, ml) = (self.x.len(), self.mask.len());
-        (&mut self.x[xl - w..], &mut self.mask[ml - m..])
+        self.grow_rows(1)
     }
 
     /// Append `n` zeroed rows; returns them and their missing masks.

@@ -38,7 +38,8 @@ const ROWS: usize = 64;
 impl Featurizer {
     /// Featurize `n` events into the row-major `x` (`n × width` values,
     /// written whole) and `masks` (`n × mask_words` words, overwritten), with
-    /// `field` the events' fields by index in [`super::Schema::fields`]. Never allocates and never panics on any field value.
+    /// `field` the events' fields by index in [`super::Schema::fields`].
+    /// Never allocates and never panics on any field value.
     ///
     /// # Panics
     /// When `x` or `masks` is shorter than `n` rows.
@@ -100,14 +101,8 @@ fn block<'a>(
 ) {
     for r in at.rows.clone() {
         let out = &mut x[r * at.width + at.col..][..at.w];
-        let mut ok = kernel(field.field(at.field, r), out);
-        // As in `Featurizer::run`: a value that overflows a transform counts
-        // as unreadable.
-        if !out.iter().all(|v| v.is_finite()) {
-            out.fill(0.0);
-            ok = false;
-        }
-        if !ok {
+        let ok = kernel(field.field(at.field, r), out);
+        if !super::finite_or_cleared(out, ok) {
             masks[r * at.words + at.word] |= at.bit;
         }
     }

@@ -403,18 +403,26 @@ impl Featurizer {
         let mut col = 0;
         for (i, step) in self.steps.iter().enumerate() {
             let out = &mut row[col..col + step.width];
-            let mut ok = step.op.apply(get(step), out);
-            // A value that overflows a transform (e.g. 1e308 standardized by a
-            // tiny std) counts as unreadable: the matrix stays finite.
-            if !out.iter().all(|v| v.is_finite()) {
-                out.fill(0.0);
-                ok = false;
-            }
-            if !ok {
+            let ok = step.op.apply(get(step), out);
+            if !finite_or_cleared(out, ok) {
                 mask[i / 64] |= 1 << (i % 64);
             }
             col += step.width;
         }
+    }
+}
+
+/// A transform's `out` after it returned `ok`: a value that overflowed it
+/// (e.g. 1e308 standardized by a tiny std) counts as unreadable and its
+/// columns are zeroed, so the matrix stays finite. Whether the feature was
+/// readable. Both the row and the column paths finish a value with it.
+#[inline(always)]
+fn finite_or_cleared(out: &mut [f64], ok: bool) -> bool {
+    if out.iter().all(|v| v.is_finite()) {
+        ok
+    } else {
+        out.fill(0.0);
+        false
     }
 }
 
