@@ -15,6 +15,11 @@ what it is:
   satellite, pima, breastw): an ODDS set (`../shared/datasets/odds/`), every
   row trained on and scored, as `examples/benchmarks/odds.py` does. Label:
   `label` (1 = anomaly).
+* `phishing`: the UCI phishing websites data (`../shared/datasets/
+  uci-phishing/`): trained on its rows without exact duplicates (5,849 of
+  11,055, as `examples/benchmarks/phishing.py` deduplicates them), scored on
+  every row as shipped (duplicates included: traffic repeats itself). 30
+  columns in {-1, 0, 1}. Label: `Result` = -1 (phishing).
 
 Every value is rounded to float32 once, here, so scikit-learn's float32
 cast in its trees changes nothing and both sides walk the same paths on the
@@ -92,10 +97,30 @@ def odds(name):
     return X, y, X, f"ODDS {name}: {len(X)} rows, {X.shape[1]} columns, trained on and scoring every row"
 
 
+def phishing():
+    path = os.path.join(SHARED, "uci-phishing", "phishing_websites.csv.gz")
+    with gzip.open(path, "rt") as f:
+        r = csv.reader(f)
+        header = next(r)
+        rows = [tuple(x) for x in r]
+    label = header.index("Result")
+    unique = list(dict.fromkeys(rows))
+
+    def matrix(rows):
+        return f32(np.delete(np.array(rows, dtype=np.float64), label, axis=1))
+
+    y = np.array([x[label] == "-1" for x in unique], dtype=np.int64)
+    desc = (f"UCI phishing: trained on {len(unique)} rows (exact duplicates removed), "
+            f"scoring all {len(rows)} rows; {len(header) - 1} columns")
+    return matrix(unique), y, matrix(rows), desc
+
+
 def load(spec):
-    """(X_train, y_train, X_score, description) of `nslkdd` or `odds:NAME`."""
+    """(X_train, y_train, X_score, description) of `nslkdd`, `phishing` or `odds:NAME`."""
     if spec == "nslkdd":
         return nslkdd()
+    if spec == "phishing":
+        return phishing()
     if spec.startswith("odds:") and spec[5:] in ODDS:
         return odds(spec[5:])
-    raise SystemExit(f"unknown data set {spec!r}: nslkdd or odds:{{{','.join(ODDS)}}}")
+    raise SystemExit(f"unknown data set {spec!r}: nslkdd, phishing or odds:{{{','.join(ODDS)}}}")

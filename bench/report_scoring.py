@@ -27,7 +27,7 @@ def rates(group, name):
     return rows / (min(per_iter) / 1e9), rows / (sum(per_iter) / len(per_iter) / 1e9)
 
 
-for name in ["lr", "rf", "if"]:
+for name in ["lr", "rf", "if", "linreg", "km", "pca"]:
     best, mean = rates("score_matrix", name)
     _, full = rates("featurize_and_score", name)
     r = peer["results"][name]

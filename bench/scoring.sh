@@ -3,7 +3,7 @@
 # same models, same rows, same machine, one run. Prints a table of rows/s and ratios.
 # Usage: bench/scoring.sh [ROWS]   (needs python3 with scikit-learn: pip install scikit-learn)
 #        DATA=nslkdd bench/scoring.sh [ROWS]   the same on a public data set's own models and
-#        rows ([7/8]; DATA=odds:http, odds:shuttle, ...: bench/real_data.py); ROWS caps its rows.
+#        rows ([7/8]; DATA=phishing, odds:http, odds:shuttle, ...: bench/real_data.py); ROWS caps its rows.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 data=${DATA:-synthetic}

@@ -9,6 +9,9 @@ very same models that riskscore is benchmarked on:
 * LogisticRegression on 32 features            -> predict_proba
 * RandomForestClassifier(100 trees, depth 12)   -> predict_proba
 * IsolationForest(100 trees, max_samples=256)   -> score_samples
+* LinearRegression on the label                 -> predict, rescaled to [0, 1]
+* KMeans(8 clusters), risk = positive share     -> predict, risk of the cluster
+* PCA, first component                          -> transform, logistic of z / sd
 
 Each timing is the best (and, beside it, the mean) of --repeat runs, each run scoring the whole batch of
 --rows rows in one call (sklearn's fastest, fully vectorised path; its input
@@ -28,12 +31,12 @@ identical rows and can check that it got the same answers.
 
 Outputs (in --out DIR)
 ----------------------
-bench_lr.json, bench_rf.json, bench_if.json   riskscore artifacts (unsigned)
+bench_{lr,rf,if,linreg,km,pca}.json          riskscore artifacts (unsigned)
 bench_rows.csv                                scoring rows, header f0..f31
-expected_lr.txt, expected_rf.txt, expected_if.txt
-                                              one sklearn score per row (repr floats):
+expected_{lr,rf,if,linreg,km,pca}.txt         one sklearn score per row (repr floats):
                                               predict_proba[:,1], predict_proba[:,1],
-                                              -score_samples
+                                              -score_samples, and the three mappings
+                                              above (the artifact's `output.score`)
 sklearn_peer.json                             versions, timings, model sizes
 
 Data: seed 7; 50,000 training rows; every feature value is float32-exact
@@ -42,7 +45,7 @@ in the trees loses nothing and riskscore's f64 comparisons give the same path.
 
 With --data nslkdd or --data odds:NAME (bench/real_data.py) the models are
 trained on that public data set instead and score its rows (NSL-KDD:
-KDDTest+; ODDS: every row): issue [7/8]'s throughput on real data.
+KDDTest+; ODDS and phishing: every row): issue [7/8]'s throughput on real data.
 
 Usage:  python3 bench/sklearn_peer.py --out DIR [--rows 20000] [--repeat 5] [--data nslkdd|odds:NAME]
 """
@@ -62,7 +65,9 @@ import time  # noqa: E402
 import numpy as np  # noqa: E402
 import sklearn  # noqa: E402
 from sklearn.ensemble import IsolationForest, RandomForestClassifier  # noqa: E402
-from sklearn.linear_model import LogisticRegression  # noqa: E402
+from sklearn.cluster import KMeans  # noqa: E402
+from sklearn.decomposition import PCA  # noqa: E402
+from sklearn.linear_model import LinearRegression, LogisticRegression  # noqa: E402
 
 try:
     from threadpoolctl import threadpool_limits
@@ -151,7 +156,7 @@ def export_tree(est, kind):
     return tree
 
 
-def artifact(name, description, estimator, score_kind, width=N_FEATURES, data=None):
+def artifact(name, description, estimator, score, width=N_FEATURES, data=None):
     return {
         "format": "riskscore-model",
         "format_version": 1,
@@ -171,7 +176,7 @@ def artifact(name, description, estimator, score_kind, width=N_FEATURES, data=No
             ]
         },
         "estimator": estimator,
-        "output": {"score": {"kind": score_kind}, "threshold": 0.5},
+        "output": {"score": score, "threshold": 0.5},
     }
 
 
@@ -180,6 +185,31 @@ def export_lr(lr):
         "type": "logistic_regression",
         "weights": [float(w) for w in lr.coef_[0]],
         "intercept": float(lr.intercept_[0]),
+    }
+
+
+def export_linreg(lin):
+    return {
+        "type": "linear_regression",
+        "weights": [float(w) for w in lin.coef_],
+        "intercept": float(lin.intercept_),
+    }
+
+
+def export_km(km, risk):
+    return {
+        "type": "kmeans",
+        "centroids": [[float(v) for v in c] for c in km.cluster_centers_],
+        "cluster_risk": [float(r) for r in risk],
+    }
+
+
+def export_pca(pca):
+    return {
+        "type": "pca",
+        "mean": [float(v) for v in pca.mean_],
+        "components": [[float(v) for v in c] for c in pca.components_],
+        "explained_variance": [float(v) for v in pca.explained_variance_],
     }
 
 
@@ -232,8 +262,15 @@ def c_path(n):
 
 
 def artifact_scores(est, X):
-    if est["type"] == "logistic_regression":
-        return 1.0 / (1.0 + np.exp(-(X @ np.asarray(est["weights"]) + est["intercept"])))
+    """Raw outputs (the isolation forest's: its score), before `output.score`."""
+    if est["type"] in ("logistic_regression", "linear_regression"):
+        return X @ np.asarray(est["weights"]) + est["intercept"]
+    if est["type"] == "kmeans":
+        c = np.asarray(est["centroids"])
+        d = ((X[:, None, :] - c[None, :, :]) ** 2).sum(axis=2)
+        return np.asarray(est["cluster_risk"])[d.argmin(axis=1)]
+    if est["type"] == "pca":
+        return (X - np.asarray(est["mean"])) @ np.asarray(est["components"][0])
     if est["type"] == "random_forest":
         total = np.zeros(len(X))
         for tree in est["trees"]:
@@ -248,8 +285,24 @@ def artifact_scores(est, X):
     raise ValueError(est["type"])
 
 
-def check(name, est, X, expected):
-    got = artifact_scores(est, X)
+def apply_mapping(score, raw):
+    """An artifact's `output.score` on raw outputs (scorer-core's output.rs)."""
+    kind = score["kind"]
+    if kind == "sigmoid":
+        s = 1.0 / (1.0 + np.exp(-raw))
+    elif kind == "identity":
+        s = raw
+    elif kind == "logistic":
+        s = 1.0 / (1.0 + np.exp(-(raw - score["center"]) / score["scale"]))
+    elif kind == "min_max":
+        s = (raw - score["min"]) / (score["max"] - score["min"])
+    else:  # isolation: artifact_scores returns the score itself
+        return raw
+    return np.clip(s, 0.0, 1.0)
+
+
+def check(name, est, score, X, expected):
+    got = apply_mapping(score, artifact_scores(est, X))
     err = np.max(np.abs(got - expected) / np.maximum(1.0, np.abs(expected)))
     assert err <= 1e-12, f"{name}: exported artifact disagrees with sklearn (max rel. err {err})"
     return err
@@ -276,7 +329,7 @@ def main():
     ap.add_argument("--rows", type=int, default=None,
                     help="scoring rows (default 20000; with --data: every scoring row of the set)")
     ap.add_argument("--data", default="synthetic",
-                    help="synthetic (default), nslkdd or odds:NAME (bench/real_data.py)")
+                    help="synthetic (default), nslkdd, phishing or odds:NAME (bench/real_data.py)")
     ap.add_argument("--repeat", type=int, default=20, help="timed runs; best and mean kept (default 20)")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
@@ -300,8 +353,10 @@ def main():
         X_train, y_train, X_score, data = real_data.load(args.data)
         X_score = X_score[: args.rows] if args.rows else X_score
         args.rows = len(X_score)
-    # NSL-KDD: the forest of EVALUATION.md (depth 11, 41 columns a split).
-    shape = dict(max_depth=11, max_features=41) if args.data == "nslkdd" else dict(max_depth=12)
+    # NSL-KDD and phishing: the forests of EVALUATION.md (NSL-KDD depth 11,
+    # 41 columns a split; phishing depth 12, max(sqrt(d), d/3) = 10 columns).
+    shape = {"nslkdd": dict(max_depth=11, max_features=41),
+             "phishing": dict(max_depth=12, max_features=10)}.get(args.data, dict(max_depth=12))
     rf = RandomForestClassifier(n_estimators=100, random_state=SEED, n_jobs=1, **shape)
     width = X_train.shape[1]
     print(f"data: {data or 'synthetic'}; {len(X_train)} training rows, {args.rows} scoring rows, "
@@ -313,14 +368,32 @@ def main():
     rf.fit(X_train, y_train)
     iso = IsolationForest(n_estimators=100, max_samples=256, random_state=SEED, n_jobs=1)
     iso.fit(X_train)
+    lin = LinearRegression().fit(X_train, y_train)
+    fitted = lin.predict(X_train)
+    lin_score = {"kind": "min_max", "min": float(fitted.min()), "max": float(fitted.max())}
+    lin_lo, lin_span = lin_score["min"], lin_score["max"] - lin_score["min"]
+    km = KMeans(n_clusters=8, n_init=1, random_state=SEED).fit(X_train)
+    km_risk = np.array([y_train[km.labels_ == c].mean() for c in range(8)])
+    pca = PCA(n_components=2, random_state=SEED).fit(X_train)
+    pca_sd = float(np.sqrt(pca.explained_variance_[0]))
+    pca_score = {"kind": "logistic", "center": 0.0, "scale": pca_sd}
 
+    # Each model: (sklearn's scores as riskscore's output, artifact estimator,
+    # artifact output.score, description). The last three map sklearn's output
+    # as the artifact does, in numpy, inside the timed call.
     models = {
-        "lr": (lr, lambda X: lr.predict_proba(X)[:, 1], export_lr(lr), "sigmoid",
+        "lr": (lambda X: lr.predict_proba(X)[:, 1], export_lr(lr), {"kind": "sigmoid"},
                f"logistic regression, {width} features"),
-        "rf": (rf, lambda X: rf.predict_proba(X)[:, 1], export_rf(rf), "identity",
+        "rf": (lambda X: rf.predict_proba(X)[:, 1], export_rf(rf), {"kind": "identity"},
                f"random forest, 100 trees, max_depth {rf.max_depth}"),
-        "if": (iso, lambda X: -iso.score_samples(X), export_if(iso), "isolation",
+        "if": (lambda X: -iso.score_samples(X), export_if(iso), {"kind": "isolation"},
                "isolation forest, 100 trees, max_samples 256"),
+        "linreg": (lambda X: np.clip((lin.predict(X) - lin_lo) / lin_span, 0.0, 1.0),
+                   export_linreg(lin), lin_score, f"linear regression, {width} features"),
+        "km": (lambda X: km_risk[km.predict(X)], export_km(km, km_risk), {"kind": "identity"},
+               "k-means, 8 clusters, risk = positive share of the cluster"),
+        "pca": (lambda X: 1.0 / (1.0 + np.exp(-pca.transform(X)[:, 0] / pca_sd)),
+                export_pca(pca), pca_score, "PCA, logistic of the first component"),
     }
 
     # artifacts, rows, expected scores
@@ -328,11 +401,11 @@ def main():
         f.write(",".join(f"f{i}" for i in range(width)) + "\n")
         for row in X_score:
             f.write(",".join(repr(float(v)) for v in row) + "\n")
-    for key, (_, score, est, kind, desc) in models.items():
+    for key, (score, est, mapping, desc) in models.items():
         expected = score(X_score)
-        err = check(key, est, X_score, expected)
+        err = check(key, est, mapping, X_score, expected)
         with open(os.path.join(args.out, f"bench_{key}.json"), "w") as f:
-            json.dump(artifact(f"bench_{key}", desc, est, kind, width, data), f, allow_nan=False,
+            json.dump(artifact(f"bench_{key}", desc, est, mapping, width, data), f, allow_nan=False,
                       separators=(",", ":"))
             f.write("\n")
         with open(os.path.join(args.out, f"expected_{key}.txt"), "w") as f:
@@ -342,7 +415,7 @@ def main():
 
     # timing
     results = {}
-    for key, (_, score, _, _, _) in models.items():
+    for key, (score, _, _, _) in models.items():
         best, mean = timings(score, X_score, args.repeat)
         results[key] = {"seconds": best, "rows_per_s": args.rows / best,
                         "mean_seconds": mean, "mean_rows_per_s": args.rows / mean}

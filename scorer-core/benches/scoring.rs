@@ -1,7 +1,8 @@
 //! Batch scoring throughput of each estimator, on the very models and rows the
 //! scikit-learn peer (`bench/sklearn_peer.py`) trained and scored: logistic
 //! regression on 32 features, a random forest of 100 trees (depth ≤ 12), an
-//! isolation forest of 100 trees (ψ = 256). Single-threaded, like the peer.
+//! isolation forest of 100 trees (ψ = 256), and linear regression, k-means
+//! (8 clusters) and PCA on the same columns. Single-threaded, like the peer.
 //!
 //! Run through `bench/scoring.sh`, which makes the models, runs this bench and
 //! the peer in one go and prints the ratios; or by hand:
@@ -55,7 +56,7 @@ fn bench(c: &mut Criterion) {
     g.throughput(Throughput::Elements(n as u64));
     g.sample_size(20);
     let mut models = Vec::new();
-    for name in ["lr", "rf", "if"] {
+    for name in ["lr", "rf", "if", "linreg", "km", "pca"] {
         let bytes = std::fs::read(d.join(format!("bench_{name}.json"))).unwrap();
         let model = Model::load(&bytes, &LoadOptions::development()).unwrap();
         assert_eq!(model.width(), width);

@@ -9,22 +9,18 @@
 //!   `start/instantiate_and_load_lr` a new instance loading the small example
 //!   logistic regression; `start/native_load` the forest loaded natively.
 //!
-//! Models: the scikit-learn-sized artifacts of `bench/sklearn_peer.py`
-//! (RISKSCORE_BENCH_DIR, default target/bench-peer: LR 32 features, RF 100
-//! trees depth 12, IF 100 trees) and the example models. Run via
+//! Models: the artifacts of `bench/sklearn_peer.py`, one per estimator
+//! (RISKSCORE_BENCH_DIR, default target/bench-peer: LR, linear regression,
+//! k-means and PCA on 32 features, RF 100 trees depth 12, IF 100 trees) and
+//! the example models. Run via
 //! `bench/engine.sh`, which prints the wasm/native ratios.
-
-use std::path::PathBuf;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use serde_json::{Map, Value};
 use siem_adapter::engine::{BatchResult, Engine, EngineKind, Trust, WasmLimits, WasmRuntime};
 
 mod events;
-use events::{alert_events, peer_dir, peer_events, repo, BATCH};
-
-/// (name, artifact path, events).
-type Case<'a> = (String, PathBuf, &'a Vec<Map<String, Value>>);
+use events::{alert_events, cases, peer_dir, peer_events, repo, BATCH};
 
 fn bench(c: &mut Criterion) {
     let trust = Trust {
@@ -39,18 +35,8 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("engine");
     g.throughput(Throughput::Elements(BATCH as u64));
     g.sample_size(10);
-    let models: Vec<Case> = vec![
-        ("bench_lr".into(), d.join("bench_lr.json"), &peer),
-        ("bench_rf".into(), d.join("bench_rf.json"), &peer),
-        ("bench_if".into(), d.join("bench_if.json"), &peer),
-        (
-            "threat_rf".into(),
-            repo().join("examples/models/threat_rf.json"),
-            &alerts,
-        ),
-    ];
-    for (name, path, events) in &models {
-        let bytes = std::fs::read(path).unwrap();
+    for (name, path, events) in cases(&d, &peer, &alerts) {
+        let bytes = std::fs::read(&path).unwrap();
         let refs: Vec<&Map<String, Value>> = events.iter().collect();
         for kind in [EngineKind::Native, EngineKind::Wasm] {
             let mut e = Engine::load(kind, &bytes, &trust, Some(&rt)).unwrap();

@@ -19,8 +19,8 @@
 //! `RISKSCORE_AB_MODELS=threat_rf` runs only the models named (to profile
 //! one with `perf record`; `RISKSCORE_PERFMAP=1` names the guest's functions).
 //!
-//! Models: `target/bench-peer` (made by `bench/engine.sh`) and the example
-//! `threat_rf`, as in the `engine` bench.
+//! Models: the peer's six in `target/bench-peer` (made by `bench/engine.sh`)
+//! and the example `threat_rf`, as in the `engine` bench.
 
 use std::path::Path;
 use std::time::Instant;
@@ -29,7 +29,7 @@ use serde_json::{Map, Value};
 use siem_adapter::engine::{BatchResult, Engine, EngineKind, Trust, WasmLimits, WasmRuntime};
 
 mod events;
-use events::{alert_events, peer_dir, peer_events, repo, BATCH};
+use events::{alert_events, cases, peer_dir, peer_events, BATCH};
 
 /// Batches scored per engine per round.
 const REPEAT: usize = 5;
@@ -66,19 +66,9 @@ fn main() {
             )
         })
         .collect();
-    let cases = [
-        ("bench_lr", d.join("bench_lr.json"), &peer),
-        ("bench_rf", d.join("bench_rf.json"), &peer),
-        ("bench_if", d.join("bench_if.json"), &peer),
-        (
-            "threat_rf",
-            repo().join("examples/models/threat_rf.json"),
-            &alerts,
-        ),
-    ];
     // `RISKSCORE_AB_MODELS=threat_rf,bench_if`: only these (for `perf record`).
     let only = std::env::var("RISKSCORE_AB_MODELS").ok();
-    for (name, path, events) in cases {
+    for (name, path, events) in cases(&d, &peer, &alerts) {
         if only
             .as_ref()
             .is_some_and(|o| !o.split(',').any(|m| m == name))

@@ -75,11 +75,7 @@ impl Kmeans {
     pub fn nearest(&self, row: &[f64]) -> usize {
         let mut best = (f64::INFINITY, 0);
         for (c, centroid) in self.centroids.chunks_exact(self.width).enumerate() {
-            let d: f64 = centroid
-                .iter()
-                .zip(row)
-                .map(|(a, b)| (a - b) * (a - b))
-                .sum();
+            let d = super::sums::squared_distance(centroid, row);
             if d < best.0 {
                 best = (d, c);
             }

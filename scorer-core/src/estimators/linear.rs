@@ -73,11 +73,7 @@ impl Linear {
 
     pub fn raw(&self, x: &[f64], width: usize, out: &mut [f64]) {
         for (o, row) in out.iter_mut().zip(x.chunks_exact(width)) {
-            let mut s = self.intercept;
-            for (w, v) in self.weights.iter().zip(row) {
-                s += w * v;
-            }
-            *o = s;
+            *o = self.intercept + super::sums::dot(&self.weights, row);
         }
     }
 

@@ -25,6 +25,7 @@ mod linear;
 mod pca;
 mod random_forest;
 mod ranked;
+mod sums;
 pub(crate) mod tree;
 
 use serde::{Deserialize, Serialize};

@@ -64,11 +64,7 @@ impl Pca {
     }
 
     fn project(&self, row: &[f64]) -> f64 {
-        let mut z = 0.0;
-        for ((x, m), p) in row.iter().zip(&self.mean).zip(&self.pc1) {
-            z += (x - m) * p;
-        }
-        z
+        super::sums::centered_dot(row, &self.mean, &self.pc1)
     }
 
     pub fn raw(&self, x: &[f64], width: usize, out: &mut [f64]) {

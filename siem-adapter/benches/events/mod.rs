@@ -1,6 +1,7 @@
-//! The events both engine benches score: the scikit-learn peer's rows
-//! (`target/bench-peer`, made by `bench/engine.sh`) as Splunk-like string
-//! fields, and the example alerts, 4,096 of each.
+//! The models and events both engine benches score: the scikit-learn peer's
+//! six models, one per estimator, on its rows (`target/bench-peer`, made by
+//! `bench/engine.sh`) as Splunk-like string fields, and the example
+//! `threat_rf` on the example alerts, 4,096 events each.
 
 use std::path::{Path, PathBuf};
 
@@ -8,6 +9,37 @@ use serde_json::{Map, Value};
 
 /// Events per batch.
 pub const BATCH: usize = 4096;
+
+/// The peer's models (`bench_<name>.json`), one per estimator.
+const PEER_MODELS: [&str; 6] = ["lr", "rf", "if", "linreg", "km", "pca"];
+
+/// One benchmarked model: its name, its artifact, the events it scores.
+pub type Case<'a> = (String, PathBuf, &'a [Map<String, Value>]);
+
+/// Every benchmarked model: the peer's six on `peer`, then `threat_rf` on
+/// `alerts`.
+pub fn cases<'a>(
+    d: &Path,
+    peer: &'a [Map<String, Value>],
+    alerts: &'a [Map<String, Value>],
+) -> Vec<Case<'a>> {
+    let mut v: Vec<_> = PEER_MODELS
+        .iter()
+        .map(|m| {
+            (
+                format!("bench_{m}"),
+                d.join(format!("bench_{m}.json")),
+                peer,
+            )
+        })
+        .collect();
+    v.push((
+        "threat_rf".into(),
+        repo().join("examples/models/threat_rf.json"),
+        alerts,
+    ));
+    v
+}
 
 /// The repository root.
 pub fn repo() -> PathBuf {
@@ -28,6 +60,11 @@ pub fn peer_dir() -> PathBuf {
 pub fn peer_events(d: &Path) -> Vec<Map<String, Value>> {
     let text = std::fs::read_to_string(d.join("bench_rows.csv"))
         .expect("run bench/engine.sh: it makes target/bench-peer");
+    assert!(
+        d.join("bench_pca.json").exists(),
+        "{} predates the six-estimator peer: rerun bench/engine.sh",
+        d.display()
+    );
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().unwrap().split(',').collect();
     lines
