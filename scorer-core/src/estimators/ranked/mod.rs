@@ -328,7 +328,11 @@ impl RankedForest {
                 std::array::from_fn(|k| col[(first + k).min(nb - 1) * width])
             };
             let at = q * stride + c * GROUP;
-            let r = self.cuts.rank(c, x);
+            let r = if self.cuts.few(c) {
+                self.cuts.rank_few(c, x)
+            } else {
+                self.cuts.rank(c, x)
+            };
             for (cell, r) in ranks[at..at + GROUP].iter_mut().zip(r) {
                 *cell = r << 16;
             }
