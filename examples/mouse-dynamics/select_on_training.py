@@ -1,0 +1,119 @@
+#!/usr/bin/env python3
+"""Choose the random-forest method's settings on the training sessions only.
+
+The session AUC of `run.sh` is measured on the labelled test sessions; a
+setting chosen by looking at that figure would be tuned on the test set. This
+script measures candidate settings by cross-validation over the *training*
+sessions (all of them the owners' own), so a choice can be made without the
+test labels:
+
+* fold k holds out the k-th training session of every account;
+* per account, a forest is trained as `mouse train` does (the owner's other
+  sessions' gestures against as many gestures of the other accounts' other
+  sessions, drawn evenly), with scikit-learn's forest as a fast stand-in for
+  riskscore's (`sklearn_peer.py` shows the two give the same session AUC
+  within 0.002 on the test sessions);
+* the held-out sessions are cut into pseudo-sessions of --chunk gestures (the
+  KS threshold's LOSO uses 40): the owner's are genuine, the other accounts'
+  held-out sessions, scored by this account's model, are impostors (at most
+  --per-impostor pseudo-sessions each);
+* all pseudo-sessions of all accounts and folds are ranked together (global
+  ROC AUC, as the challenge scores the test sessions).
+
+Candidates: trees (the first 100 of a 300-tree forest, and all 300) and the
+session aggregation of gesture probabilities (mean, as shipped; median; mean
+log-odds; share above 0.5).
+
+    siem-adapter mouse gestures --input out/mouse/train_events.csv.gz --output out/mouse/train_gestures.csv
+    examples/mouse-dynamics/select_on_training.py out/mouse [--folds 3]
+"""
+import argparse
+import csv
+
+import numpy as np
+from sklearn.ensemble import RandomForestClassifier
+from sklearn.metrics import roc_auc_score
+
+
+def load(path):
+    with open(path) as f:
+        r = csv.reader(f)
+        next(r)
+        rows = list(r)
+    users = np.array([x[0] for x in rows])
+    sessions = np.array([x[1] for x in rows])
+    X = np.array([[float(v) for v in x[3:]] for x in rows])
+    return users, sessions, X
+
+
+AGGREGATIONS = {
+    "mean": lambda p: p.mean(),
+    "median": lambda p: float(np.median(p)),
+    "mean_logit": lambda p: float(np.mean(np.log(np.clip(p, 1e-3, 1 - 1e-3) / np.clip(1 - p, 1e-3, 1)))),
+    "share_above_half": lambda p: float((p > 0.5).mean()),
+}
+
+
+def chunks(idx, size, limit):
+    """Consecutive pseudo-sessions of `size` gestures (the last partial one dropped)."""
+    out = [idx[i:i + size] for i in range(0, len(idx) - size + 1, size)]
+    return out[:limit] if limit else out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("out", nargs="?", default="out/mouse")
+    ap.add_argument("--folds", type=int, default=3)
+    ap.add_argument("--chunk", type=int, default=40)
+    ap.add_argument("--per-impostor", type=int, default=3)
+    ap.add_argument("--trees", type=int, default=300)
+    ap.add_argument("--jobs", type=int, default=2)
+    a = ap.parse_args()
+    users, sessions, X = load(f"{a.out}/train_gestures.csv")
+    d = X.shape[1]
+    accounts = sorted(set(users))
+    order = {u: sorted(set(sessions[users == u])) for u in accounts}
+    folds = min(a.folds, min(len(s) for s in order.values()))
+    tree_counts = sorted({100, a.trees})
+    scores = {(t, g): [] for t in tree_counts for g in AGGREGATIONS}
+    labels = []
+    rng = np.random.default_rng(0)
+    for k in range(folds):
+        held = {u: order[u][k] for u in accounts}
+        out = sessions == np.array([held[u] for u in users])
+        for u in accounts:
+            own = X[(users == u) & ~out]
+            others = [o for o in accounts if o != u]
+            quota = int(np.ceil(len(own) / len(others)))
+            imp = np.vstack([X[(users == o) & ~out][rng.permutation(((users == o) & ~out).sum())[:quota]]
+                             for o in others])
+            rf = RandomForestClassifier(n_estimators=a.trees, max_depth=12, random_state=k,
+                                        max_features=max(int(np.sqrt(d)), d // 3), n_jobs=a.jobs)
+            rf.fit(np.vstack([own, imp]), np.r_[np.zeros(len(own)), np.ones(len(imp))])
+            for v in accounts:
+                idx = np.flatnonzero((users == v) & (sessions == held[v]))
+                parts = chunks(idx, a.chunk, 0 if v == u else a.per_impostor)
+                if not parts:
+                    continue
+                rows = X[np.concatenate(parts)]
+                per_tree = np.stack([t.predict_proba(rows)[:, 1] for t in rf.estimators_])
+                for t in tree_counts:
+                    p_all = per_tree[:t].mean(axis=0)
+                    at = 0
+                    for part in parts:
+                        p = p_all[at:at + len(part)]
+                        at += len(part)
+                        for g, f in AGGREGATIONS.items():
+                            scores[(t, g)].append(f(p))
+                labels.extend([int(v != u)] * len(parts))
+            print(f"fold {k}, {u}: trained on {len(own)} + {len(imp)} gestures", flush=True)
+    y = np.array(labels)
+    print(f"\n{len(y)} pseudo-sessions of {a.chunk} gestures ({(y == 0).sum()} genuine, "
+          f"{(y == 1).sum()} impostor), {folds} folds over the training sessions")
+    print(f"{'trees':>6} {'aggregation':<18} {'global ROC AUC':>14}")
+    for (t, g), s in scores.items():
+        print(f"{t:>6} {g:<18} {roc_auc_score(y, s):>14.4f}")
+
+
+if __name__ == "__main__":
+    main()
