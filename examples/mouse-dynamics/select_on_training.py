@@ -28,22 +28,12 @@ log-odds; share above 0.5).
     examples/mouse-dynamics/select_on_training.py out/mouse [--folds 3]
 """
 import argparse
-import csv
 
 import numpy as np
 from sklearn.ensemble import RandomForestClassifier
 from sklearn.metrics import roc_auc_score
 
-
-def load(path):
-    with open(path) as f:
-        r = csv.reader(f)
-        next(r)
-        rows = list(r)
-    users = np.array([x[0] for x in rows])
-    sessions = np.array([x[1] for x in rows])
-    X = np.array([[float(v) for v in x[3:]] for x in rows])
-    return users, sessions, X
+from sklearn_peer import load  # the gesture table reader (this script's folder)
 
 
 AGGREGATIONS = {
