@@ -50,7 +50,16 @@ pub(super) struct Cuts {
 /// (and +inf padding): FEW compares, no bucket and no search. One-hot and
 /// flag columns (one cut) and small ordinal ones are this short: 63 of
 /// NSL-KDD's 90 split columns, all 30 of UCI phishing's.
-const FEW: usize = 4;
+pub(super) const FEW: usize = 4;
+/// A short cut list's ranking: compares with its cuts, no search.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Short {
+    /// One cut (one-hot and flag columns): one compare.
+    One,
+    /// Two to [`FEW`] cuts, padded with +inf to FEW: FEW compares.
+    Few,
+}
+
 /// Buckets per cut: a few, so most buckets hold zero to two cuts.
 const BUCKETS_PER_CUT: usize = 2;
 /// Most buckets of one feature.
@@ -122,19 +131,24 @@ impl Cuts {
         &self.cuts[f.cuts_at as usize..(f.cuts_at + f.len) as usize]
     }
 
-    /// Whether feature `f` has at most [`FEW`] cuts: [`Cuts::rank_few`]
-    /// ranks it.
+    /// How feature `f` is ranked: [`Short::One`] for at most one cut,
+    /// [`Short::Few`] for at most [`FEW`], else `None` ([`Cuts::rank`]).
     #[inline(always)]
-    pub fn few(&self, f: usize) -> bool {
-        self.features[f].len as usize <= FEW
+    pub fn short(&self, f: usize) -> Option<Short> {
+        match self.features[f].len as usize {
+            0 | 1 => Some(Short::One),
+            2..=FEW => Some(Short::Few),
+            _ => None,
+        }
     }
 
-    /// As [`Cuts::rank`], for a feature with at most [`FEW`] cuts: every
-    /// cut below x counts one; the +inf padding never does, nor does any
-    /// cut for NaN.
+    /// As [`Cuts::rank`], for a feature with at most `M` ≤ [`FEW`] cuts:
+    /// every one of its first `M` cuts below x counts one; the +inf padding
+    /// never does, nor does any cut for NaN.
     #[inline(always)]
-    pub fn rank_few<const N: usize>(&self, f: usize, x: [f64; N]) -> [u32; N] {
-        let cuts: &[f64; FEW] = self.cuts[self.features[f].cuts_at as usize..][..FEW]
+    pub fn rank_few<const M: usize, const N: usize>(&self, f: usize, x: [f64; N]) -> [u32; N] {
+        const { assert!(M <= FEW) };
+        let cuts: &[f64; M] = self.cuts[self.features[f].cuts_at as usize..][..M]
             .try_into()
             .expect("FEW cuts or padding");
         std::array::from_fn(|k| cuts.iter().map(|c| u32::from(*c < x[k])).sum::<u32>())
@@ -210,8 +224,22 @@ mod tests {
             let mut x = [f64::NAN; 4];
             x[..group.len()].copy_from_slice(group);
             let got = c.rank(1, x);
-            if c.few(1) {
-                assert_eq!(c.rank_few(1, x), got, "x = {x:?} cuts = {sorted:?}");
+            match c.short(1) {
+                Some(Short::One) => {
+                    assert_eq!(c.rank_few::<1, 4>(1, x), got, "x = {x:?} cuts = {sorted:?}");
+                }
+                Some(Short::Few) => {
+                    assert_eq!(
+                        c.rank_few::<FEW, 4>(1, x),
+                        got,
+                        "x = {x:?} cuts = {sorted:?}"
+                    );
+                }
+                None => {}
+            }
+            // The FEW compares hold for one cut too (its padding is +inf).
+            if c.short(1).is_some() {
+                assert_eq!(c.rank_few::<FEW, 4>(1, x), got);
             }
             for k in 0..4 {
                 assert_eq!(

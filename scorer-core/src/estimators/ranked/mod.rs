@@ -26,7 +26,7 @@ use std::collections::BTreeMap;
 
 use super::tree::PackedForest;
 use crown::{bias, exit, Crowns, EXITS, LANES};
-use cuts::Cuts;
+use cuts::{Cuts, Short};
 
 /// Cuts per feature must rank in a u16 below the leaves' `LEAF` rank.
 const MAX_CUTS: usize = u16::MAX as usize - 1;
@@ -311,49 +311,65 @@ impl RankedForest {
         ranks: &mut [u32],
         crown: &mut [i16],
     ) {
-        let stride = self.cuts.len() * GROUP;
         // Every used column's values, `width` apart: checked once here, read
         // unchecked below.
         assert!(rows.len() >= nb * width);
         assert!((0..self.cuts.len()).all(|c| self.cuts.column(c) < width));
-        let mut one = |c: usize, q: usize| {
-            let col = &rows[self.cuts.column(c)..];
-            let first = q * GROUP;
-            let x: [f64; GROUP] = if first + GROUP <= nb {
-                // SAFETY: row first + k < nb, so its cell `(first + k) *
-                // width` of `col` is below `nb * width - column`.
-                std::array::from_fn(|k| unsafe { *col.get_unchecked((first + k) * width) })
-            } else {
-                // A short last group repeats its last row.
-                std::array::from_fn(|k| col[(first + k).min(nb - 1) * width])
-            };
-            let at = q * stride + c * GROUP;
-            let r = if self.cuts.few(c) {
-                self.cuts.rank_few(c, x)
-            } else {
-                self.cuts.rank(c, x)
-            };
-            for (cell, r) in ranks[at..at + GROUP].iter_mut().zip(r) {
-                *cell = r << 16;
-            }
-            if !crown.is_empty() {
-                let at = c * CROWN_STRIDE + q * GROUP;
-                for (cell, r) in crown[at..at + GROUP].iter_mut().zip(r) {
-                    *cell = bias(r as u16);
-                }
-            }
-        };
         if width > WIDE {
             for q in 0..nb.div_ceil(GROUP) {
                 for c in 0..self.cuts.len() {
-                    one(c, q);
+                    self.rank_group(rows, width, nb, ranks, crown, c, q);
                 }
             }
         } else {
             for c in 0..self.cuts.len() {
                 for q in 0..nb.div_ceil(GROUP) {
-                    one(c, q);
+                    self.rank_group(rows, width, nb, ranks, crown, c, q);
                 }
+            }
+        }
+    }
+
+    /// Rank used column `c` of group `q` (see [`RankedForest::rank_block`],
+    /// which checked the columns against `width`). Inlined into both loop
+    /// orders: a call per column and group cost the wasm build a call and an
+    /// epoch check each.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    fn rank_group(
+        &self,
+        rows: &[f64],
+        width: usize,
+        nb: usize,
+        ranks: &mut [u32],
+        crown: &mut [i16],
+        c: usize,
+        q: usize,
+    ) {
+        let stride = self.cuts.len() * GROUP;
+        let col = &rows[self.cuts.column(c)..];
+        let first = q * GROUP;
+        let x: [f64; GROUP] = if first + GROUP <= nb {
+            // SAFETY: row first + k < nb, so its cell `(first + k) *
+            // width` of `col` is below `nb * width - column`.
+            std::array::from_fn(|k| unsafe { *col.get_unchecked((first + k) * width) })
+        } else {
+            // A short last group repeats its last row.
+            std::array::from_fn(|k| col[(first + k).min(nb - 1) * width])
+        };
+        let at = q * stride + c * GROUP;
+        let r = match self.cuts.short(c) {
+            Some(Short::One) => self.cuts.rank_few::<1, GROUP>(c, x),
+            Some(Short::Few) => self.cuts.rank_few::<{ cuts::FEW }, GROUP>(c, x),
+            None => self.cuts.rank(c, x),
+        };
+        for (cell, r) in ranks[at..at + GROUP].iter_mut().zip(r) {
+            *cell = r << 16;
+        }
+        if !crown.is_empty() {
+            let at = c * CROWN_STRIDE + q * GROUP;
+            for (cell, r) in crown[at..at + GROUP].iter_mut().zip(r) {
+                *cell = bias(r as u16);
             }
         }
     }
