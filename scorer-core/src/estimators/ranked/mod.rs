@@ -318,25 +318,31 @@ impl RankedForest {
         if width > WIDE {
             for q in 0..nb.div_ceil(GROUP) {
                 for c in 0..self.cuts.len() {
-                    self.rank_group(rows, width, nb, ranks, crown, c, q);
+                    // SAFETY: asserted above.
+                    unsafe { self.rank_group(rows, width, nb, ranks, crown, c, q) };
                 }
             }
         } else {
             for c in 0..self.cuts.len() {
                 for q in 0..nb.div_ceil(GROUP) {
-                    self.rank_group(rows, width, nb, ranks, crown, c, q);
+                    // SAFETY: asserted above.
+                    unsafe { self.rank_group(rows, width, nb, ranks, crown, c, q) };
                 }
             }
         }
     }
 
-    /// Rank used column `c` of group `q` (see [`RankedForest::rank_block`],
-    /// which checked the columns against `width`). Inlined into both loop
-    /// orders: a call per column and group cost the wasm build a call and an
-    /// epoch check each.
+    /// Rank used column `c` of group `q` (see [`RankedForest::rank_block`]).
+    /// Inlined into both loop orders: a call per column and group cost the
+    /// wasm build a call and an epoch check each.
+    ///
+    /// # Safety
+    /// `rows.len() >= nb * width` and every used column is below `width`
+    /// (`rank_block` asserts both once): the group's values are read
+    /// unchecked.
     #[inline(always)]
     #[allow(clippy::too_many_arguments)]
-    fn rank_group(
+    unsafe fn rank_group(
         &self,
         rows: &[f64],
         width: usize,
