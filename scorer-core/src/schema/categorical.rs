@@ -73,24 +73,65 @@ pub(crate) fn with_text<R>(v: Value<'_>, f: impl FnOnce(&str) -> R) -> Option<R>
     }
 }
 
-/// One-hot lookup: a hash map from category to column. A binary search
+/// One-hot lookup: a hash table from category to column. A binary search
 /// over the sorted categories compared whole strings several times a value,
-/// and categories such as IDS signatures share long prefixes; the wasm
-/// build's `memcmp` goes a byte at a time. Now a value is hashed once (Fx, a
-/// word at a time) and compared once.
+/// and categories such as IDS signatures share long prefixes. Now a value is
+/// hashed once (Fx, a word at a time) and compared once, by [`same_bytes`]:
+/// the wasm build's `memcmp` goes a byte at a time, with an epoch check per
+/// byte under wasmtime.
 #[derive(Debug, Clone)]
 pub(crate) struct OneHot {
-    columns: rustc_hash::FxHashMap<String, usize>,
+    /// (category, column), keyed by `hash`.
+    columns: hashbrown::HashTable<(Box<str>, usize)>,
     other: Option<usize>,
+}
+
+fn hash(s: &str) -> u64 {
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one(s)
+}
+
+/// `a == b`, eight bytes at a time: the last word overlaps the one before
+/// when the length is not a multiple of eight, and strings under eight bytes
+/// compare as two overlapping halves (four bytes, then two, then one).
+#[inline]
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let n = a.len();
+    let word = |s: &[u8], at: usize| u64::from_le_bytes(s[at..at + 8].try_into().expect("8"));
+    if n >= 8 {
+        let mut at = 0;
+        while at + 8 < n {
+            if word(a, at) != word(b, at) {
+                return false;
+            }
+            at += 8;
+        }
+        return word(a, n - 8) == word(b, n - 8);
+    }
+    let half = |s: &[u8], at: usize| u32::from_le_bytes(s[at..at + 4].try_into().expect("4"));
+    if n >= 4 {
+        return half(a, 0) == half(b, 0) && half(a, n - 4) == half(b, n - 4);
+    }
+    // 0 to 3 bytes: the first, the middle and the last (overlapping).
+    n == 0 || (a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1])
 }
 
 impl OneHot {
     pub(crate) fn new(categories: &[String], other: bool) -> Self {
-        let mut columns = rustc_hash::FxHashMap::default();
+        let mut columns = hashbrown::HashTable::with_capacity(categories.len());
         for (i, c) in categories.iter().enumerate() {
             // Categories are distinct (checked at load); were one repeated,
             // it would keep its first column.
-            columns.entry(c.clone()).or_insert(i);
+            let h = hash(c);
+            if columns
+                .find(h, |(k, _): &(Box<str>, usize)| **k == **c)
+                .is_none()
+            {
+                columns.insert_unique(h, (c.as_str().into(), i), |(k, _)| hash(k));
+            }
         }
         OneHot {
             columns,
@@ -98,9 +139,15 @@ impl OneHot {
         }
     }
 
+    fn column(&self, s: &str) -> Option<usize> {
+        self.columns
+            .find(hash(s), |(k, _)| same_bytes(k.as_bytes(), s.as_bytes()))
+            .map(|(_, col)| *col)
+    }
+
     pub(crate) fn apply(&self, v: Value<'_>, out: &mut [f64]) -> bool {
         out.fill(0.0);
-        let hit = with_text(v, |s| self.columns.get(s).copied());
+        let hit = with_text(v, |s| self.column(s));
         match hit {
             Some(Some(col)) => {
                 out[col] = 1.0;
@@ -161,6 +208,24 @@ mod tests {
         assert_eq!(out, [0.0, 0.0, 1.0]);
         assert!(!oh.apply(Value::Missing, &mut out));
         assert_eq!(out, [0.0, 0.0, 0.0]);
+    }
+
+    proptest::proptest! {
+        /// The word-at-a-time compare is `==` on bytes, at every length
+        /// around the word and half-word edges.
+        #[test]
+        fn same_bytes_is_equality(
+            a in proptest::collection::vec(0u8..3, 0..40),
+            flip in proptest::option::of(0usize..40),
+        ) {
+            let mut b = a.clone();
+            if let Some(i) = flip.filter(|i| *i < b.len()) {
+                b[i] ^= 1;
+            }
+            proptest::prop_assert_eq!(same_bytes(&a, &b), a == b);
+            proptest::prop_assert!(same_bytes(&a, &a));
+            proptest::prop_assert_eq!(same_bytes(&a, &b[..b.len().saturating_sub(1)]), a.is_empty());
+        }
     }
 
     #[test]

@@ -68,7 +68,9 @@ impl Featurizer {
                 (at.field, at.w) = (step.field_index, step.width);
                 (at.word, at.bit) = (i / 64, 1u64 << (i % 64));
                 let op: &Op = &step.op;
-                with_kernel!(op, |kernel| block(&at, kernel, field, x, masks));
+                with_kernel!(op, |kernel, FINITE| block::<FINITE>(
+                    &at, kernel, field, x, masks
+                ));
                 at.col += step.width;
             }
         }
@@ -92,7 +94,7 @@ struct Block {
 /// One feature over one block of rows. Not inlined: each kernel gets its own
 /// small loop, and its registers to itself.
 #[inline(never)]
-fn block<'a>(
+fn block<'a, const FINITE: bool>(
     at: &Block,
     kernel: impl Fn(Field<'a>, &mut [f64]) -> bool,
     field: &impl Columns<'a>,
@@ -102,7 +104,7 @@ fn block<'a>(
     for r in at.rows.clone() {
         let out = &mut x[r * at.width + at.col..][..at.w];
         let ok = kernel(field.field(at.field, r), out);
-        if !super::finite_or_cleared(out, ok) {
+        if !super::finish(out, ok, FINITE) {
             masks[r * at.words + at.word] |= at.bit;
         }
     }
@@ -213,6 +215,9 @@ mod tests {
                 want.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
             );
             prop_assert_eq!(got_mask, want_mask);
+            // The kernels that skip the finiteness scan (`$finite`) must
+            // not need it: every column of every row is finite.
+            prop_assert!(want.iter().all(|v| v.is_finite()));
         }
     }
 }

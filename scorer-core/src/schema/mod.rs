@@ -403,8 +403,7 @@ impl Featurizer {
         let mut col = 0;
         for (i, step) in self.steps.iter().enumerate() {
             let out = &mut row[col..col + step.width];
-            let ok = step.op.apply(get(step), out);
-            if !finite_or_cleared(out, ok) {
+            if !step.op.apply(get(step), out) {
                 mask[i / 64] |= 1 << (i % 64);
             }
             col += step.width;
@@ -416,8 +415,16 @@ impl Featurizer {
 /// (e.g. 1e308 standardized by a tiny std) counts as unreadable and its
 /// columns are zeroed, so the matrix stays finite. Whether the feature was
 /// readable. Both the row and the column paths finish a value with it.
+/// `finite`: the kernel's columns cannot be anything but finite
+/// ([`ops::with_kernel`]), so there is nothing to scan; one-hot columns are
+/// most of a wide model's, and the scan went over each of them, in wasm
+/// with an epoch check per column.
 #[inline(always)]
-fn finite_or_cleared(out: &mut [f64], ok: bool) -> bool {
+fn finish(out: &mut [f64], ok: bool, finite: bool) -> bool {
+    if finite {
+        debug_assert!(out.iter().all(|v| v.is_finite()));
+        return ok;
+    }
     if out.iter().all(|v| v.is_finite()) {
         ok
     } else {

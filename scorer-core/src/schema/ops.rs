@@ -84,24 +84,31 @@ impl Op {
         }
     }
 
-    /// Write this feature's columns into `out` (exactly `width` slots);
-    /// returns false when the value was missing or unreadable.
+    /// Write this feature's columns into `out` (exactly `width` slots), all
+    /// finite; returns false when the value was missing or unreadable.
     pub(super) fn apply(&self, field: Field<'_>, out: &mut [f64]) -> bool {
-        with_kernel!(self, |kernel| kernel(field, out))
+        with_kernel!(self, |kernel, FINITE| {
+            let ok = kernel(field, out);
+            super::finish(out, ok, FINITE)
+        })
     }
 }
 
 /// Expands `$body` with `$k` bound to the kernel of the [`Op`] `$op`: a
 /// closure `(Field, &mut [f64]) -> bool` for that variant alone, writing the
 /// feature's `width` columns and returning false when the value was missing
-/// or unreadable. [`Op::apply`] calls it once; the column runner
+/// or unreadable; and `$finite` to a `const bool`, true when that kernel's
+/// columns are finite whatever the value (indicators, counts, hours and
+/// days: no value can overflow them), so they skip the finiteness scan of
+/// [`super::finish`]. [`Op::apply`] calls it once; the column runner
 /// ([`super::columns`]) loops over a block of rows inside `$body`, so the variant is
 /// matched once per block instead of once per value. One mapping from
 /// transform to code, for both.
 macro_rules! with_kernel {
-    ($op:expr, |$k:ident| $body:expr) => {
+    ($op:expr, |$k:ident, $finite:ident| $body:expr) => {
         match $op {
             $crate::schema::ops::Op::Number { missing, clip } => {
+                const $finite: bool = false;
                 let (missing, clip) = (*missing, *clip);
                 let $k = |field: $crate::event::Field<'_>, out: &mut [f64]| {
                     let (v, ok) = $crate::schema::numeric::read_number(field.first, missing);
@@ -116,6 +123,7 @@ macro_rules! with_kernel {
                 $body
             }
             $crate::schema::ops::Op::Log1p { missing, clip } => {
+                const $finite: bool = false;
                 let (missing, clip) = (*missing, *clip);
                 let $k = |field: $crate::event::Field<'_>, out: &mut [f64]| {
                     let (v, ok) = $crate::schema::numeric::read_number(field.first, missing);
@@ -131,6 +139,7 @@ macro_rules! with_kernel {
                 inv_std,
                 missing,
             } => {
+                const $finite: bool = false;
                 let (mean, inv_std, missing) = (*mean, *inv_std, *missing);
                 let $k = |field: $crate::event::Field<'_>, out: &mut [f64]| {
                     let (v, ok) = $crate::schema::numeric::read_number(field.first, missing);
@@ -140,6 +149,7 @@ macro_rules! with_kernel {
                 $body
             }
             $crate::schema::ops::Op::Boolean { missing } => {
+                const $finite: bool = true;
                 let missing = *missing;
                 let $k = |field: $crate::event::Field<'_>, out: &mut [f64]| {
                     let (b, ok) = $crate::schema::categorical::read_bool(field.first, missing);
@@ -149,11 +159,13 @@ macro_rules! with_kernel {
                 $body
             }
             $crate::schema::ops::Op::OneHot(oh) => {
+                const $finite: bool = true;
                 let $k =
                     |field: $crate::event::Field<'_>, out: &mut [f64]| oh.apply(field.first, out);
                 $body
             }
             $crate::schema::ops::Op::HashBucket { buckets } => {
+                const $finite: bool = true;
                 let buckets = *buckets;
                 let $k = |field: $crate::event::Field<'_>, out: &mut [f64]| {
                     $crate::schema::categorical::hash_bucket(field.first, buckets, out)
@@ -161,12 +173,14 @@ macro_rules! with_kernel {
                 $body
             }
             $crate::schema::ops::Op::IpClass => {
+                const $finite: bool = true;
                 let $k = |field: $crate::event::Field<'_>, out: &mut [f64]| {
                     $crate::schema::network::ip_class(field.first, out)
                 };
                 $body
             }
             $crate::schema::ops::Op::HourOfDay { offset_s, cyclic } => {
+                const $finite: bool = true;
                 let (offset_s, cyclic) = (*offset_s, *cyclic);
                 let $k = |field: $crate::event::Field<'_>, out: &mut [f64]| {
                     $crate::schema::time::hour_of_day(field.first, offset_s, cyclic, out)
@@ -174,6 +188,7 @@ macro_rules! with_kernel {
                 $body
             }
             $crate::schema::ops::Op::DayOfWeek { offset_s, cyclic } => {
+                const $finite: bool = true;
                 let (offset_s, cyclic) = (*offset_s, *cyclic);
                 let $k = |field: $crate::event::Field<'_>, out: &mut [f64]| {
                     $crate::schema::time::day_of_week(field.first, offset_s, cyclic, out)
@@ -181,6 +196,7 @@ macro_rules! with_kernel {
                 $body
             }
             $crate::schema::ops::Op::StringLength { missing } => {
+                const $finite: bool = false;
                 let missing = *missing;
                 let $k = |field: $crate::event::Field<'_>, out: &mut [f64]| {
                     $crate::schema::text::string_length(field.first, missing, out)
@@ -188,6 +204,7 @@ macro_rules! with_kernel {
                 $body
             }
             $crate::schema::ops::Op::ValueCount => {
+                const $finite: bool = true;
                 let $k = |field: $crate::event::Field<'_>, out: &mut [f64]| {
                     out[0] = field.count as f64;
                     true
