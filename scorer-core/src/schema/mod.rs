@@ -425,7 +425,13 @@ fn finish(out: &mut [f64], ok: bool, finite: bool) -> bool {
         debug_assert!(out.iter().all(|v| v.is_finite()));
         return ok;
     }
-    if out.iter().all(|v| v.is_finite()) {
+    // Numeric kernels write one column: checked without a loop (in wasm a
+    // loop pays an epoch check).
+    let finite = match out {
+        [v] => v.is_finite(),
+        _ => out.iter().all(|v| v.is_finite()),
+    };
+    if finite {
         ok
     } else {
         out.fill(0.0);
