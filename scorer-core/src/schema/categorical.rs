@@ -92,8 +92,9 @@ fn hash(s: &str) -> u64 {
 }
 
 /// `a == b`, eight bytes at a time: the last word overlaps the one before
-/// when the length is not a multiple of eight, and strings under eight bytes
-/// compare as two overlapping halves (four bytes, then two, then one).
+/// when the length is not a multiple of eight. Strings of four to seven
+/// bytes compare as two overlapping four-byte halves, shorter ones by their
+/// first, middle and last bytes.
 #[inline]
 fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     if a.len() != b.len() {
