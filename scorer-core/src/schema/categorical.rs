@@ -126,12 +126,11 @@ impl OneHot {
         for (i, c) in categories.iter().enumerate() {
             // Categories are distinct (checked at load); were one repeated,
             // it would keep its first column.
-            let h = hash(c);
-            if columns
-                .find(h, |(k, _): &(Box<str>, usize)| **k == **c)
-                .is_none()
+            let eq = |(k, _): &(Box<str>, usize)| **k == **c;
+            if let hashbrown::hash_table::Entry::Vacant(slot) =
+                columns.entry(hash(c), eq, |(k, _)| hash(k))
             {
-                columns.insert_unique(h, (c.as_str().into(), i), |(k, _)| hash(k));
+                slot.insert((c.as_str().into(), i));
             }
         }
         OneHot {

@@ -427,11 +427,11 @@ fn finish(out: &mut [f64], ok: bool, finite: bool) -> bool {
     }
     // Numeric kernels write one column: checked without a loop (in wasm a
     // loop pays an epoch check).
-    let finite = match out {
+    let all_finite = match out {
         [v] => v.is_finite(),
         _ => out.iter().all(|v| v.is_finite()),
     };
-    if finite {
+    if all_finite {
         ok
     } else {
         out.fill(0.0);
