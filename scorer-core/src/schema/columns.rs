@@ -13,7 +13,7 @@
 
 use super::ops::{with_kernel, Op};
 use super::Featurizer;
-use crate::event::Field;
+use crate::event::{Field, Value};
 
 /// Columnar events: field `index` (in [`super::Schema::fields`]) of event
 /// `row`. A closure `Fn(index, row) -> Field` is one; a columnar batch
@@ -22,6 +22,24 @@ use crate::event::Field;
 pub trait Columns<'a> {
     /// Field `index` of event `row`.
     fn field(&self, index: usize, row: usize) -> Field<'a>;
+
+    /// `Some(x)` exactly when [`Columns::field`] would be one plain number
+    /// `x` (`Field::one(Value::Number(x))`); `None` otherwise, and always by
+    /// default. A columnar batch that can tell a number from its cell's
+    /// kind alone implements it, and the kernels get a path of their own
+    /// for numbers: no [`Value`] built and matched per cell.
+    #[inline(always)]
+    fn number(&self, _index: usize, _row: usize) -> Option<f64> {
+        None
+    }
+
+    /// `Some(t)` exactly when [`Columns::field`] would be one plain text
+    /// `t` (`Field::one(Value::Text(t))`); `None` otherwise, and always by
+    /// default. The text kernels' path of their own, as [`Columns::number`].
+    #[inline(always)]
+    fn text(&self, _index: usize, _row: usize) -> Option<&'a str> {
+        None
+    }
 }
 
 impl<'a, F: Fn(usize, usize) -> Field<'a>> Columns<'a> for F {
@@ -103,7 +121,17 @@ fn block<'a, const FINITE: bool>(
 ) {
     for r in at.rows.clone() {
         let out = &mut x[r * at.width + at.col..][..at.w];
-        let ok = kernel(field.field(at.field, r), out);
+        // The kernel three times: specialised for a plain number (what a
+        // numeric model's cells hold) and for a plain text (a categorical
+        // one's), then for any value. The first two build and match no
+        // `Value` per cell.
+        let ok = if let Some(v) = field.number(at.field, r) {
+            kernel(Field::one(Value::Number(v)), out)
+        } else if let Some(t) = field.text(at.field, r) {
+            kernel(Field::one(Value::Text(t)), out)
+        } else {
+            kernel(field.field(at.field, r), out)
+        };
         if !super::finish(out, ok, FINITE) {
             masks[r * at.words + at.word] |= at.bit;
         }
@@ -190,6 +218,30 @@ mod tests {
         ]
     }
 
+    /// The cells, three fields a row, telling plain numbers and texts apart
+    /// as a columnar batch does.
+    struct WithKinds<'c>(&'c [Cell]);
+
+    impl<'c> super::Columns<'c> for WithKinds<'c> {
+        fn field(&self, index: usize, row: usize) -> Field<'c> {
+            self.0[row * 3 + index].field()
+        }
+
+        fn number(&self, index: usize, row: usize) -> Option<f64> {
+            match self.0[row * 3 + index] {
+                Cell::Number(x) => Some(x),
+                _ => None,
+            }
+        }
+
+        fn text(&self, index: usize, row: usize) -> Option<&'c str> {
+            match &self.0[row * 3 + index] {
+                Cell::Text(t) => Some(t),
+                _ => None,
+            }
+        }
+    }
+
     proptest! {
         /// Column at a time gives the bit-identical rows and masks that
         /// event at a time does, across blocks and a short last block.
@@ -210,6 +262,16 @@ mod tests {
             let mut got = vec![f64::NAN; n * w];
             let mut got_mask = vec![u64::MAX; n * m];
             f.featurize_columns(n, &|i: usize, r: usize| cells[r * 3 + i].field(), &mut got, &mut got_mask);
+            prop_assert_eq!(
+                got.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+                want.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+            );
+            prop_assert_eq!(&got_mask, &want_mask);
+            // And through the kernels' paths for plain numbers and texts
+            // (`Columns::number`, `Columns::text`).
+            let mut got = vec![f64::NAN; n * w];
+            let mut got_mask = vec![u64::MAX; n * m];
+            f.featurize_columns(n, &WithKinds(&cells), &mut got, &mut got_mask);
             prop_assert_eq!(
                 got.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
                 want.iter().map(|v| v.to_bits()).collect::<Vec<_>>()

@@ -330,4 +330,35 @@ impl<'a> scorer_core::schema::Columns<'a> for BatchView<'a> {
     fn field(&self, index: usize, row: usize) -> Field<'a> {
         BatchView::field(self, index, row)
     }
+
+    /// A cell of kind number: `field` would give `Field::one(Value::Number)`
+    /// of the same payload.
+    #[inline(always)]
+    fn number(&self, index: usize, row: usize) -> Option<f64> {
+        if row >= self.n_rows {
+            return None;
+        }
+        let at = index * self.n_rows + row;
+        match self.kinds.get(at) {
+            Some(&KIND_NUMBER) => Some(f64::from_bits(self.payload(at))),
+            _ => None,
+        }
+    }
+
+    /// A cell of kind text: `field` would give `Field::one(Value::Text)` of
+    /// the same span.
+    #[inline(always)]
+    fn text(&self, index: usize, row: usize) -> Option<&'a str> {
+        if row >= self.n_rows {
+            return None;
+        }
+        let at = index * self.n_rows + row;
+        match self.kinds.get(at) {
+            Some(&KIND_TEXT) => {
+                let (off, len) = text_span(self.payload(at));
+                self.strings.get(off as usize..off as usize + len as usize)
+            }
+            _ => None,
+        }
+    }
 }

@@ -42,6 +42,29 @@ fn batch_round_trip() {
     );
     assert_eq!(v.field(1, 3), Field::MISSING);
     assert_eq!(v.field(9, 9), Field::MISSING);
+    // `number` and `text` are `Some` exactly for a plain number and a plain
+    // text, anywhere in or out of the batch.
+    use scorer_core::schema::Columns;
+    for c in 0..3 {
+        for r in 0..5 {
+            let (number, text) = match v.field(c, r) {
+                Field {
+                    first: Value::Number(x),
+                    count: 1,
+                } => (Some(x.to_bits()), None),
+                Field {
+                    first: Value::Text(t),
+                    count: 1,
+                } => (None, Some(t)),
+                _ => (None, None),
+            };
+            let got = Columns::number(&v, c, r).map(f64::to_bits);
+            assert_eq!(got, number, "({c}, {r})");
+            assert_eq!(Columns::text(&v, c, r), text, "({c}, {r})");
+        }
+    }
+    assert_eq!(Columns::number(&v, 0, 0), Some(1.5));
+    assert_eq!(Columns::text(&v, 1, 1), Some("plain"));
     assert_eq!(
         v.field(0, 4),
         Field::MISSING,
