@@ -79,8 +79,24 @@ impl BatchWriter {
         (off, s.len() as u32)
     }
 
-    /// Set cell (col, row) from a field value.
+    /// Set cell (col, row) from a field value. Text that reads as a number
+    /// ([`scorer_core::parse_number`]) travels with that number, so the
+    /// guest's numeric transforms need not parse it.
     pub fn set(&mut self, col: usize, row: usize, field: Field<'_>) {
+        self.set_cell(col, row, field, true);
+    }
+
+    /// Like [`BatchWriter::set`] for a field that no numeric transform reads
+    /// (one-hot, IP class, string length, boolean, …): text travels as text,
+    /// its number reading not computed. The guest's featurization is the same
+    /// either way, since every transform that reads text sees the same text
+    /// and the numeric ones parse plain text with the same function.
+    pub fn set_text_only(&mut self, col: usize, row: usize, field: Field<'_>) {
+        self.set_cell(col, row, field, false);
+    }
+
+    #[inline(always)]
+    fn set_cell(&mut self, col: usize, row: usize, field: Field<'_>, parse: bool) {
         let at = col * self.n_rows + row;
         let n = field.count as u32;
         let (kind, payload) = match field.first {
@@ -92,7 +108,7 @@ impl BatchWriter {
             Value::Bool(b) if n == 1 => (if b { KIND_TRUE } else { KIND_FALSE }, 0),
             Value::Text(s) | Value::NumericText(s, _) => {
                 let (off, len) = self.text(s);
-                match scorer_core::parse_number(s) {
+                match parse.then(|| scorer_core::parse_number(s)).flatten() {
                     None if n == 1 => (KIND_TEXT, text_payload(off, len)),
                     None => self.extend(ext_record(KIND_TEXT, n, 0.0, off, len)),
                     Some(x) => self.extend(ext_record(KIND_NUMERIC_TEXT, n, x, off, len)),

@@ -103,6 +103,27 @@ fn write_to_fills_a_dirty_buffer_exactly_like_finish() {
 }
 
 #[test]
+fn text_only_cells_travel_unparsed() {
+    // A field no numeric transform reads: its numeric text is plain text,
+    // in the cell itself (no extension record); other kinds as `set`.
+    let mut w = BatchWriter::default();
+    w.reset(3, 2);
+    w.set(0, 0, Field::one(Value::Text(" 12 ")));
+    w.set_text_only(1, 0, Field::one(Value::Text(" 12 ")));
+    w.set_text_only(1, 1, multi(Value::Text("7"), 2));
+    w.set_text_only(1, 2, Field::one(Value::Number(2.5)));
+    let b = w.finish().to_vec();
+    let v = BatchView::parse(&b, 2).unwrap();
+    assert!(matches!(v.field(0, 0).first, Value::NumericText(" 12 ", x) if x == 12.0));
+    assert_eq!(v.field(1, 0), Field::one(Value::Text(" 12 ")));
+    assert_eq!(v.field(1, 1), multi(Value::Text("7"), 2));
+    assert_eq!(v.field(1, 2), Field::one(Value::Number(2.5)));
+    // Two extension records, the parsed cell's and the multivalue one's;
+    // the text-only " 12 " needs none. Strings: " 12 " twice and "7".
+    assert_eq!(b.len(), 24 + 8 + 6 * 8 + 2 * EXT + 9);
+}
+
+#[test]
 fn malformed_batches_are_refused_not_panicked_on() {
     let mut w = BatchWriter::default();
     w.reset(1, 2);

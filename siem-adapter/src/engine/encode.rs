@@ -22,6 +22,9 @@ pub struct Encoder {
     /// Per model field: read only by numeric or calendar transforms, so
     /// parseable text can travel as a bare f64 (they read it identically).
     numeric_only: Vec<bool>,
+    /// Per model field: read by no transform that reads a number from text,
+    /// so its text travels unparsed (see [`BatchWriter::set_text_only`]).
+    text_only: Vec<bool>,
     pub(super) writer: BatchWriter,
     /// Events encoded.
     rows: usize,
@@ -33,6 +36,7 @@ impl Encoder {
         Encoder {
             model: Some(desc.id.clone()),
             numeric_only: numeric_only(desc),
+            text_only: text_only(desc),
             ..Encoder::default()
         }
     }
@@ -73,10 +77,44 @@ impl Encoder {
                         f.first = scorer_core::Value::Number(x);
                     }
                 }
-                self.writer.set(c, r, f);
+                if self.text_only[c] {
+                    self.writer.set_text_only(c, r, f);
+                } else {
+                    self.writer.set(c, r, f);
+                }
             }
         }
     }
+}
+
+/// Whether a transform reads a number out of text (the calendar ones: epoch
+/// seconds as text). Every variant is named, so a new one must be decided.
+fn reads_numbers(t: &Transform) -> bool {
+    match t {
+        Transform::Number { .. }
+        | Transform::Log1p { .. }
+        | Transform::Standardize { .. }
+        | Transform::HourOfDay { .. }
+        | Transform::DayOfWeek { .. } => true,
+        Transform::Boolean { .. }
+        | Transform::OneHot { .. }
+        | Transform::HashBucket { .. }
+        | Transform::IpClass
+        | Transform::StringLength { .. }
+        | Transform::ValueCount => false,
+    }
+}
+
+fn text_only(desc: &Description) -> Vec<bool> {
+    desc.fields
+        .iter()
+        .map(|f| {
+            desc.features
+                .iter()
+                .filter(|s| &s.field == f)
+                .all(|s| !reads_numbers(&s.transform))
+        })
+        .collect()
 }
 
 fn numeric_only(desc: &Description) -> Vec<bool> {
