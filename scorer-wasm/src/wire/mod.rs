@@ -46,7 +46,10 @@
 //! Numbers travel as f64: the host reads text with `scorer_core::parse_number`
 //! (the function the numeric transforms use) and sends numeric text as kind 5,
 //! number and text together, so the guest does not parse decimals again and
-//! text transforms still see the exact text.
+//! text transforms still see the exact text. Both are optional for the host:
+//! a field only numeric transforms read may travel as its bare number
+//! (kind 1), and one no numeric transform reads as plain text (kind 2,
+//! `BatchWriter::set_text_only`); the guest featurizes either the same.
 //!
 //! **Results** of a batch:
 //!
