@@ -23,7 +23,9 @@ test labels:
 Candidates: trees (the first 100 of a 300-tree forest, and all 300) and the
 session aggregation of gesture probabilities (mean, as shipped; median; mean
 log-odds; share above 0.5; the mean over clicks and drags only; the mean of
-the per-kind means). Segmentations (`mouse gestures --pause-s/--min-points`)
+the per-kind means), and the mean put on one scale across accounts by a
+per-account mapping fitted on the other folds (the owner's CDF; Platt).
+Segmentations (`mouse gestures --pause-s/--min-points`)
 are compared by running this once per gesture table (--gestures); with
 --window the pseudo-sessions are cut by elapsed time instead of by gesture
 count, so that every segmentation is judged on the same stretches of mouse
@@ -37,6 +39,7 @@ import argparse
 
 import numpy as np
 from sklearn.ensemble import RandomForestClassifier
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
 from sklearn_peer import load  # the gesture table reader (this script's folder)
@@ -114,7 +117,7 @@ def main():
     folds = min(a.folds, min(len(s) for s in order.values()))
     tree_counts = sorted({100, a.trees})
     scores = {(t, g): [] for t in tree_counts for g in AGGREGATIONS}
-    labels = []
+    labels, owners, fold_of = [], [], []
     rng = np.random.default_rng(a.seed)
     for k in range(folds):
         held = {u: order[u][k] for u in accounts}
@@ -144,6 +147,8 @@ def main():
                         for g, f in AGGREGATIONS.items():
                             scores[(t, g)].append(f(p, kind[part]))
                 labels.extend([int(v != u)] * len(parts))
+                owners.extend([u] * len(parts))
+                fold_of.extend([k] * len(parts))
             print(f"fold {k}, {u}: trained on {len(own)} + {len(imp)} gestures", flush=True)
     y = np.array(labels)
     unit = f"{a.window:g} s" if a.window else f"{a.chunk} gestures"
@@ -152,6 +157,34 @@ def main():
     print(f"{'trees':>6} {'aggregation':<18} {'global ROC AUC':>14}")
     for (t, g), s in scores.items():
         print(f"{t:>6} {g:<18} {roc_auc_score(y, s):>14.4f}")
+    owner, fold = np.array(owners), np.array(fold_of)
+    for t in tree_counts:
+        for name, s in calibrated(np.array(scores[(t, "mean")]), y, owner, fold).items():
+            print(f"{t:>6} {name:<18} {roc_auc_score(y, s):>14.4f}")
+
+
+def calibrated(raw, y, owner, fold):
+    """The mean gesture probability put on one scale across accounts, each
+    fold's pseudo-sessions mapped with what the account's other folds gave
+    (no pseudo-session calibrates itself):
+
+    * `mean, owner CDF`: the share of the owner's own held-out pseudo-sessions
+      (other folds) scoring below it, ties counted half: how unusual the
+      session is for this owner. Needs only the owner's sessions.
+    * `mean, Platt`: a logistic fit of owner (0) against other accounts (1)
+      over the other folds' pseudo-sessions of this account's model.
+    """
+    cdf, platt = np.empty_like(raw), np.empty_like(raw)
+    for u in np.unique(owner):
+        for k in np.unique(fold[owner == u]):
+            this, ref = (owner == u) & (fold == k), (owner == u) & (fold != k)
+            own = np.sort(raw[ref & (y == 0)])
+            lo = np.searchsorted(own, raw[this], "left")
+            hi = np.searchsorted(own, raw[this], "right")
+            cdf[this] = (lo + hi) / (2 * len(own))
+            lr = LogisticRegression(C=1e6).fit(raw[ref, None], y[ref])
+            platt[this] = lr.predict_proba(raw[this, None])[:, 1]
+    return {"mean, owner CDF": cdf, "mean, Platt": platt}
 
 
 if __name__ == "__main__":

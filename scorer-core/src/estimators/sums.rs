@@ -12,7 +12,8 @@
 /// Σ `term(a[j], b[j])` over the shorter length, in the order above.
 #[inline(always)]
 fn sum4(a: &[f64], b: &[f64], term: impl Fn(f64, f64) -> f64) -> f64 {
-    let (a, b) = (a.chunks_exact(4), b.chunks_exact(4));
+    let n = a.len().min(b.len());
+    let (a, b) = (a[..n].chunks_exact(4), b[..n].chunks_exact(4));
     let (ta, tb) = (a.remainder(), b.remainder());
     let mut s = [0.0f64; 4];
     for (x, y) in a.zip(b) {
@@ -27,21 +28,24 @@ fn sum4(a: &[f64], b: &[f64], term: impl Fn(f64, f64) -> f64) -> f64 {
     t
 }
 
-/// Σ a·b.
+/// Σ a·b over the shorter length.
 #[inline]
 pub(crate) fn dot(a: &[f64], b: &[f64]) -> f64 {
     sum4(a, b, |x, y| x * y)
 }
 
-/// Σ (a − b)², the squared Euclidean distance.
+/// Σ (a − b)², the squared Euclidean distance, over the shorter length.
 #[inline]
 pub(crate) fn squared_distance(a: &[f64], b: &[f64]) -> f64 {
     sum4(a, b, |x, y| (x - y) * (x - y))
 }
 
-/// Σ (x − m)·p, the projection of `x` centred on `m` onto `p`.
+/// Σ (x − m)·p, the projection of `x` centred on `m` onto `p`, over the
+/// shortest length.
 #[inline]
 pub(crate) fn centered_dot(x: &[f64], m: &[f64], p: &[f64]) -> f64 {
+    let n = x.len().min(m.len()).min(p.len());
+    let (x, m, p) = (&x[..n], &m[..n], &p[..n]);
     let (x, m, p) = (x.chunks_exact(4), m.chunks_exact(4), p.chunks_exact(4));
     let tail = x.remainder().iter().zip(m.remainder()).zip(p.remainder());
     let mut s = [0.0f64; 4];
@@ -85,6 +89,17 @@ mod tests {
         let p = [0.5, 2.0, -1.0, 0.25, 9.0, 1.0];
         let d: Vec<f64> = x.iter().zip(&m).map(|(a, b)| a - b).collect();
         assert_eq!(centered_dot(&x, &m, &p).to_bits(), dot(&d, &p).to_bits());
+    }
+
+    #[test]
+    fn unequal_lengths_sum_over_the_shorter() {
+        // Whole fours in one slice but not in the other: the tail is the
+        // shorter slice's, not the remainder of the longer one's fours.
+        let (long, short) = ([1.0; 8], [1.0; 5]);
+        assert_eq!(dot(&long, &short), 5.0);
+        assert_eq!(dot(&short, &long), 5.0);
+        assert_eq!(squared_distance(&[2.0; 8], &short), 5.0);
+        assert_eq!(centered_dot(&long, &[0.0; 6], &short), 5.0);
     }
 
     #[test]
