@@ -286,11 +286,7 @@ impl<'a> BatchView<'a> {
     /// Field `col` of row `row` (both in range; anything else reads as missing).
     #[inline(always)]
     pub fn field(&self, col: usize, row: usize) -> Field<'a> {
-        if row >= self.n_rows {
-            return Field::MISSING;
-        }
-        let at = col * self.n_rows + row;
-        let Some(&kind) = self.kinds.get(at) else {
+        let Some((kind, at)) = self.cell(col, row) else {
             return Field::MISSING;
         };
         let p = self.payload(at);
@@ -306,6 +302,16 @@ impl<'a> BatchView<'a> {
             _ => return Field::MISSING,
         };
         Field::one(first)
+    }
+
+    /// Cell (col, row)'s kind and index, `None` outside the batch.
+    #[inline(always)]
+    fn cell(&self, col: usize, row: usize) -> Option<(u8, usize)> {
+        if row >= self.n_rows {
+            return None;
+        }
+        let at = col * self.n_rows + row;
+        self.kinds.get(at).map(|&kind| (kind, at))
     }
 
     #[inline]
@@ -351,12 +357,8 @@ impl<'a> scorer_core::schema::Columns<'a> for BatchView<'a> {
     /// of the same payload.
     #[inline(always)]
     fn number(&self, index: usize, row: usize) -> Option<f64> {
-        if row >= self.n_rows {
-            return None;
-        }
-        let at = index * self.n_rows + row;
-        match self.kinds.get(at) {
-            Some(&KIND_NUMBER) => Some(f64::from_bits(self.payload(at))),
+        match self.cell(index, row)? {
+            (KIND_NUMBER, at) => Some(f64::from_bits(self.payload(at))),
             _ => None,
         }
     }
@@ -365,12 +367,8 @@ impl<'a> scorer_core::schema::Columns<'a> for BatchView<'a> {
     /// the same span.
     #[inline(always)]
     fn text(&self, index: usize, row: usize) -> Option<&'a str> {
-        if row >= self.n_rows {
-            return None;
-        }
-        let at = index * self.n_rows + row;
-        match self.kinds.get(at) {
-            Some(&KIND_TEXT) => {
+        match self.cell(index, row)? {
+            (KIND_TEXT, at) => {
                 let (off, len) = text_span(self.payload(at));
                 self.strings.get(off as usize..off as usize + len as usize)
             }

@@ -105,35 +105,36 @@ fn reads_numbers(t: &Transform) -> bool {
     }
 }
 
-fn text_only(desc: &Description) -> Vec<bool> {
+/// Per model field: whether every feature reading it has a transform for
+/// which `pred` holds.
+fn every_reader(desc: &Description, pred: impl Fn(&Transform) -> bool) -> Vec<bool> {
     desc.fields
         .iter()
         .map(|f| {
             desc.features
                 .iter()
                 .filter(|s| &s.field == f)
-                .all(|s| !reads_numbers(&s.transform))
+                .all(|s| pred(&s.transform))
         })
         .collect()
 }
 
+fn text_only(desc: &Description) -> Vec<bool> {
+    every_reader(desc, |t| !reads_numbers(t))
+}
+
 fn numeric_only(desc: &Description) -> Vec<bool> {
-    desc.fields
-        .iter()
-        .map(|f| {
-            desc.features.iter().filter(|s| &s.field == f).all(|s| {
-                // Transforms that read numeric text exactly as its number
-                // (the calendar ones take epoch seconds as either).
-                matches!(
-                    s.transform,
-                    Transform::Number { .. }
-                        | Transform::Log1p { .. }
-                        | Transform::Standardize { .. }
-                        | Transform::ValueCount
-                        | Transform::HourOfDay { .. }
-                        | Transform::DayOfWeek { .. }
-                )
-            })
-        })
-        .collect()
+    // Transforms that read numeric text exactly as its number (the calendar
+    // ones take epoch seconds as either).
+    every_reader(desc, |t| {
+        matches!(
+            t,
+            Transform::Number { .. }
+                | Transform::Log1p { .. }
+                | Transform::Standardize { .. }
+                | Transform::ValueCount
+                | Transform::HourOfDay { .. }
+                | Transform::DayOfWeek { .. }
+        )
+    })
 }
